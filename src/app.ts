@@ -1,0 +1,86 @@
+import fastifyCookie from "@fastify/cookie";
+import fastifySwagger from "@fastify/swagger";
+import fastifySwaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import type { Logger } from "pino";
+import { createApiChannel } from "./channels/api/adapter.ts";
+import { WebChannel } from "./channels/web/adapter.ts";
+import { webChatRoutes } from "./channels/web/routes.ts";
+import type { Config } from "./config/config.ts";
+import { loadSecrets } from "./config/secrets.ts";
+import type { AppContext } from "./context.ts";
+import { openDb } from "./data/db.ts";
+import { TurnStore } from "./data/turn-store.ts";
+import { buildDialog } from "./dialog/build.ts";
+import { Engine } from "./dialog/engine.ts";
+import { installErrorHandler } from "./http/errors.ts";
+import { type Clock, systemClock } from "./lib/clock.ts";
+import { createLogger } from "./lib/logger.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { messageRoutes } from "./routes/messages.ts";
+
+export interface BuildOptions {
+  config: Config;
+  clock?: Clock;
+  logger?: Logger;
+  /** Skip background jobs (schedulers, dispatchers): tests drive them explicitly. */
+  jobs?: boolean;
+}
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  ctx: AppContext;
+}
+
+/** Builds the whole service (database, engine, channels, routes) without listening. */
+export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
+  const { config } = options;
+  const log = options.logger ?? createLogger(config.LOG_LEVEL);
+  const clock = options.clock ?? systemClock;
+  const db = await openDb(config.databasePath);
+  const secrets = loadSecrets(config);
+  const dialog = buildDialog();
+  const engine = new Engine({
+    store: new TurnStore(db.sql),
+    dialog,
+    clock,
+    log,
+    rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+  });
+  const web = new WebChannel();
+  const ctx: AppContext = { config, secrets, db, clock, log, engine, channels: new Map(), onClose: [] };
+  ctx.channels.set("web", web);
+  if (config.apiChannelEnabled) ctx.channels.set("api", createApiChannel(config));
+
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log as unknown as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024 * 8,
+    trustProxy: true,
+    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: "x-request-id",
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+
+  await app.register(fastifyCookie, { secret: secrets.sessionSecret });
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: "甬居助手 API", version: "1.0.0", description: "Resident messages and the staff API of 甬居助手." },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
+
+  await app.register(healthRoutes(ctx));
+  await app.register(messageRoutes(ctx));
+  await app.register(webChatRoutes(ctx, web));
+
+  app.addHook("onClose", async () => {
+    for (const close of [...ctx.onClose].reverse()) await close();
+    await db.close();
+  });
+  return { app, ctx };
+}

@@ -1,0 +1,146 @@
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { AppContext } from "../../context.ts";
+import type { TurnEvent } from "../../dialog/engine.ts";
+import { errors } from "../../http/errors.ts";
+import { MAX_TEXT_LENGTH } from "../../lib/text.ts";
+import { listTranscript } from "../../data/transcript.ts";
+import type { WebChannel } from "./adapter.ts";
+
+const COOKIE = "yj_sid";
+const publicDir = join(dirname(fileURLToPath(import.meta.url)), "public");
+const assets: Record<string, [string, string]> = {
+  "chat.js": ["application/javascript; charset=utf-8", readFileSync(join(publicDir, "chat.js"), "utf8")],
+  "chat.css": ["text/css; charset=utf-8", readFileSync(join(publicDir, "chat.css"), "utf8")],
+};
+const page = readFileSync(join(publicDir, "index.html"), "utf8");
+
+/**
+ * The resident's identity in the web chat: a random id in an httpOnly signed cookie. The page
+ * never chooses its own user id, so nobody can read another resident's conversation.
+ */
+function sessionId(request: FastifyRequest, reply: FastifyReply, create: boolean): string | null {
+  const raw = request.cookies[COOKIE];
+  if (raw) {
+    const unsigned = request.unsignCookie(raw);
+    if (unsigned.valid && unsigned.value) return unsigned.value;
+  }
+  if (!create) return null;
+  const id = `w-${randomUUID()}`;
+  reply.setCookie(COOKIE, id, {
+    path: "/",
+    httpOnly: true,
+    sameSite: "lax",
+    secure: "auto",
+    signed: true,
+    maxAge: 60 * 60 * 24 * 365,
+  });
+  return id;
+}
+
+const historyItem = z.object({
+  id: z.number(),
+  author: z.string(),
+  text: z.string(),
+  intent: z.string().nullable(),
+  sources: z.array(z.object({ id: z.string(), title: z.string() })).optional(),
+  choices: z.array(z.string()).optional(),
+  createdAt: z.number(),
+});
+
+/** The web chat page and its JSON/SSE endpoints (same engine as every other channel). */
+export function webChatRoutes(ctx: AppContext, channel: WebChannel): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get("/", { schema: { hide: true } }, async (request, reply) => {
+      sessionId(request, reply, true);
+      return reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(page);
+    });
+
+    app.get("/assets/:file", { schema: { hide: true, params: z.object({ file: z.string() }) } }, async (request, reply) => {
+      const asset = assets[request.params.file];
+      if (!asset) throw errors.notFound();
+      return reply.type(asset[0]).header("cache-control", "public, max-age=300").send(asset[1]);
+    });
+
+    app.post(
+      "/chat/messages",
+      {
+        schema: {
+          tags: ["web chat"],
+          summary: "Send a message from the web chat (identity from the session cookie)",
+          body: z.object({
+            text: z.string().max(MAX_TEXT_LENGTH, { error: `最多 ${MAX_TEXT_LENGTH} 个字` }),
+            messageId: z.string().min(1).max(128).optional(),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const userId = sessionId(request, reply, true) as string;
+        const result = await ctx.engine.handle({
+          channel: "web",
+          userId,
+          text: request.body.text,
+          messageId: request.body.messageId,
+        });
+        return result;
+      },
+    );
+
+    app.get(
+      "/chat/history",
+      {
+        schema: {
+          tags: ["web chat"],
+          querystring: z.object({ after: z.coerce.number().int().min(0).default(0) }),
+          response: { 200: z.object({ messages: z.array(historyItem), handoff: z.boolean() }) },
+        },
+      },
+      async (request, reply) => {
+        const userId = sessionId(request, reply, false);
+        if (!userId) return { messages: [], handoff: false };
+        return listTranscript(ctx.db.sql, "web", userId, request.query.after);
+      },
+    );
+
+    // Server-sent events: wakes the page when something new is in its transcript. The page
+    // then fetches /chat/history?after=…, so SSE carries no data that could be missed.
+    app.get("/chat/events", { schema: { hide: true } }, (request, reply) => {
+      const userId = sessionId(request, reply, false);
+      if (!userId) {
+        reply.status(401).send({ error: { code: "unauthorized", message: "no chat session" } });
+        return;
+      }
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-store",
+        connection: "keep-alive",
+        "x-accel-buffering": "no",
+      });
+      res.write("retry: 3000\n\n");
+      const wake = () => res.write("event: wake\ndata: {}\n\n");
+      const onTurn = (e: TurnEvent) => {
+        if (e.channel === "web" && e.userId === userId) wake();
+      };
+      channel.wake.on(userId, wake);
+      ctx.engine.events.on("turn", onTurn);
+      const ping = setInterval(() => res.write(": ping\n\n"), 25_000);
+      const close = () => {
+        clearInterval(ping);
+        channel.wake.off(userId, wake);
+        ctx.engine.events.off("turn", onTurn);
+      };
+      request.raw.on("close", close);
+      ctx.onClose.push(() => {
+        close();
+        res.end();
+      });
+    });
+  };
+}

@@ -1,0 +1,156 @@
+import { z } from "zod";
+
+/** Empty strings count as missing, so `FOO=` in a .env file means "use the default". */
+const optionalString = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+  z.string().trim().optional(),
+);
+
+const withDefault = <T extends z.ZodTypeAny>(schema: T, fallback: z.input<T>) =>
+  z.preprocess((v) => (v === undefined || (typeof v === "string" && v.trim() === "") ? fallback : v), schema);
+
+const url = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+  z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+);
+
+const timeOfDay = /^([01]\d|2[0-3]):[0-5]\d$/;
+const windowSchema = z
+  .string()
+  .trim()
+  .refine((v) => v === "" || /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/.test(v), {
+    error: "must be HH:MM-HH:MM (24-hour, local time) or empty",
+  })
+  .transform((v) => {
+    if (v === "") return null;
+    const [from, to] = v.split("-") as [string, string];
+    return { from, to };
+  });
+
+const timeZone = z
+  .string()
+  .trim()
+  .refine(
+    (tz) => {
+      try {
+        new Intl.DateTimeFormat("en", { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: "must be an IANA time zone such as Asia/Shanghai" },
+  );
+
+const hex64 = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+  z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, { error: "must be 64 hexadecimal characters (32 bytes)" })
+    .optional(),
+);
+
+const bool = (fallback: boolean) =>
+  withDefault(
+    z
+      .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
+      .transform((v) => ["true", "1", "yes"].includes(v)),
+    fallback ? "true" : "false",
+  );
+
+const positiveInt = (fallback: number) => withDefault(z.coerce.number().int().positive(), fallback);
+
+/** Every environment variable the service reads, parsed once at start-up. */
+export const envSchema = z
+  .object({
+    PORT: withDefault(z.coerce.number().int().min(0).max(65535), 3000),
+    HOST: withDefault(z.string().trim().min(1), "127.0.0.1"),
+    DATABASE_URL: withDefault(
+      z.string().trim().startsWith("file:", { error: 'must be a SQLite "file:" path, e.g. file:./data/app.db' }),
+      "file:./data/app.db",
+    ),
+    API_TOKEN: z.preprocess(
+      (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+      z.string().min(8, { error: "must be at least 8 characters" }).optional(),
+    ),
+    API_WEBHOOK_URL: url,
+    STAFF_ADMIN_USERNAME: optionalString,
+    STAFF_ADMIN_PASSWORD: z.preprocess(
+      (v) => (typeof v === "string" && v === "" ? undefined : v),
+      z.string().min(8, { error: "must be at least 8 characters" }).optional(),
+    ),
+    OPENAI_API_KEY: optionalString,
+    OPENAI_BASE_URL: url,
+    OPENAI_MODEL: optionalString,
+    WECHATY_PUPPET: optionalString,
+    TZ: withDefault(timeZone, "Asia/Shanghai"),
+    REMINDER_QUIET_HOURS: withDefault(windowSchema, "21:00-08:00"),
+    // Extras beyond the external contract, all optional.
+    LOG_LEVEL: withDefault(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), "info"),
+    DATA_ENCRYPTION_KEY: hex64,
+    SESSION_SECRET: z.preprocess(
+      (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+      z.string().min(32, { error: "must be at least 32 characters" }).optional(),
+    ),
+    RATE_LIMIT_PER_MINUTE: positiveInt(20),
+    OFFICE_HOURS: withDefault(windowSchema, "09:00-17:30"),
+    LLM_TIMEOUT_MS: positiveInt(4000),
+    WECHATY_ACCEPT_FRIENDS: bool(true),
+    WECHATY_DAILY_CAP: positiveInt(500),
+    WECHATY_MIN_GAP_MS: positiveInt(4000),
+    REMINDER_CRON: withDefault(z.string().trim().min(1), "*/15 * * * *"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.STAFF_ADMIN_USERNAME && !env.STAFF_ADMIN_PASSWORD) {
+      ctx.addIssue({ code: "custom", path: ["STAFF_ADMIN_PASSWORD"], message: "is required when STAFF_ADMIN_USERNAME is set" });
+    }
+    if (env.STAFF_ADMIN_PASSWORD && !env.STAFF_ADMIN_USERNAME) {
+      ctx.addIssue({ code: "custom", path: ["STAFF_ADMIN_USERNAME"], message: "is required when STAFF_ADMIN_PASSWORD is set" });
+    }
+    if (env.OPENAI_API_KEY && !env.OPENAI_MODEL) {
+      ctx.addIssue({ code: "custom", path: ["OPENAI_MODEL"], message: "is required when OPENAI_API_KEY is set" });
+    }
+  });
+
+export type Env = z.output<typeof envSchema>;
+
+export interface Config extends Env {
+  /** Path of the SQLite file, resolved against the working directory. */
+  databasePath: string;
+  /** Directory holding the database and generated secrets. */
+  dataDir: string;
+  llmEnabled: boolean;
+  apiChannelEnabled: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export { timeOfDay };
+
+/** Parses the environment; throws a ConfigError naming each bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "environment");
+      return `${name}: ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const env = parsed.data;
+  const raw = env.DATABASE_URL.slice("file:".length);
+  const databasePath = raw.startsWith("/") ? raw : new URL(raw, `file://${process.cwd()}/`).pathname;
+  const dataDir = databasePath.slice(0, databasePath.lastIndexOf("/")) || ".";
+  return {
+    ...env,
+    databasePath: decodeURIComponent(databasePath),
+    dataDir: decodeURIComponent(dataDir),
+    llmEnabled: Boolean(env.OPENAI_API_KEY && env.OPENAI_MODEL),
+    apiChannelEnabled: Boolean(env.API_TOKEN),
+  };
+}

@@ -1,0 +1,85 @@
+import type { ConversationPatch, ResidentPatch, TurnEffect } from "../data/turn-store.ts";
+import type { ConversationState } from "./state.ts";
+import type { Awaiting, ChannelId, ConversationStatus, MessageKind, Reply } from "./types.ts";
+
+/** Everything a skill may read about the current turn. */
+export interface DialogTurn {
+  now: number;
+  channel: ChannelId;
+  userId: string;
+  residentId: string;
+  conversationId: string;
+  /** Cleaned text (control characters stripped, trimmed). */
+  text: string;
+  kind: MessageKind;
+  inGroup: boolean;
+  status: ConversationStatus;
+  state: ConversationState;
+  resident: { consentAt: number | null; acceptsNotices: boolean; remindersOptOut: boolean; district: string | null };
+  escalatedAt: number | null;
+  lastHoldingAt: number | null;
+}
+
+/** What a skill decides: replies, the next state, and writes to make in the same transaction. */
+export interface DialogOutcome {
+  intent: string;
+  replies: Reply[];
+  state: ConversationState;
+  status?: ConversationStatus;
+  awaiting?: Awaiting;
+  resident?: ResidentPatch;
+  conversation?: ConversationPatch;
+  effects?: TurnEffect[];
+}
+
+/**
+ * A skill handles the turns it recognises and returns null for the rest. Skills run in the
+ * order given to the Dialog; the first non-null outcome wins.
+ */
+export interface Skill {
+  readonly name: string;
+  handle(turn: DialogTurn, dialog: Dialog): Promise<DialogOutcome | null> | DialogOutcome | null;
+}
+
+export class Dialog {
+  constructor(private readonly skills: readonly Skill[]) {}
+
+  async respond(turn: DialogTurn): Promise<DialogOutcome> {
+    const selected = selectChoice(turn);
+    for (const skill of this.skills) {
+      const outcome = await skill.handle(selected, this);
+      if (outcome) return outcome;
+    }
+    throw new Error("no skill handled the turn: the fallback skill must be last");
+  }
+
+  /** Runs the skills on a rewritten turn (e.g. a question asked in the middle of a flow). */
+  async respondTo(turn: DialogTurn, except: string): Promise<DialogOutcome> {
+    for (const skill of this.skills) {
+      if (skill.name === except) continue;
+      const outcome = await skill.handle(turn, this);
+      if (outcome) return outcome;
+    }
+    throw new Error("no skill handled the turn");
+  }
+}
+
+/** "1", "２", "第一个" or an offered label selects the option the last reply offered. */
+export function selectChoice(turn: DialogTurn): DialogTurn {
+  const choices = turn.state.choices;
+  if (!choices?.length) return turn;
+  const text = turn.text.replace(/[。.!！\s]/g, "");
+  const digits = text.replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
+  const ordinal = ["一", "二", "三", "四", "五", "六", "七", "八", "九"].indexOf(text.replace(/^第|个$|项$/g, ""));
+  let index = /^\d{1,2}$/.test(digits) ? Number(digits) - 1 : ordinal;
+  if (index < 0) index = choices.findIndex((c) => c.label === turn.text.trim());
+  const choice = choices[index];
+  if (!choice) return turn;
+  return { ...turn, text: choice.say, state: { ...turn.state, choices: undefined } };
+}
+
+/** Remembers the options of the replies so the next turn can select one by number. */
+export function withChoices(state: ConversationState, replies: Reply[]): ConversationState {
+  const labels = replies.flatMap((r) => r.choices ?? []);
+  return { ...state, choices: labels.length ? labels.map((label) => ({ label, say: label })) : undefined };
+}

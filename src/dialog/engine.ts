@@ -1,0 +1,140 @@
+import { EventEmitter } from "node:events";
+import type { Logger } from "pino";
+import { DuplicateMessageError, StaleConversationError, type TurnSnapshot, type TurnStore } from "../data/turn-store.ts";
+import type { Clock } from "../lib/clock.ts";
+import { KeyedQueue } from "../lib/keyed-queue.ts";
+import { cleanText } from "../lib/text.ts";
+import type { Dialog, DialogOutcome, DialogTurn } from "./dialog.ts";
+import { withChoices } from "./dialog.ts";
+import { parseState } from "./state.ts";
+import type { InboundMessage, TurnResult } from "./types.ts";
+import { replies as say } from "./wording.ts";
+
+export interface EngineOptions {
+  store: TurnStore;
+  dialog: Dialog;
+  clock: Clock;
+  log: Logger;
+  rateLimitPerMinute: number;
+}
+
+/** Emitted after every committed turn, for live views (web chat, staff queue). */
+export interface TurnEvent {
+  channel: string;
+  userId: string;
+  conversationId: string;
+  messageIds: number[];
+  status: string;
+}
+
+const RATE_WINDOW_MS = 60_000;
+
+/**
+ * The conversation core: one entry point turns an inbound message from any channel into
+ * replies. Per resident, messages run strictly in arrival order; each turn's inbound message,
+ * new state, replies and side effects are committed in one transaction before anyone sees a reply.
+ */
+export class Engine {
+  readonly events = new EventEmitter();
+  private readonly lanes = new KeyedQueue();
+
+  constructor(private readonly opts: EngineOptions) {
+    this.events.setMaxListeners(0);
+  }
+
+  handle(message: InboundMessage): Promise<TurnResult> {
+    return this.lanes.run(`${message.channel}\u0000${message.userId}`, () => this.process(message, 0));
+  }
+
+  private async process(message: InboundMessage, attempt: number): Promise<TurnResult> {
+    const { store, clock } = this.opts;
+    const now = clock.now();
+    const snapshot = store.snapshot(message.channel, message.userId, now, message.displayName);
+    if (message.messageId) {
+      const previous = store.duplicate(snapshot.residentId, message.messageId);
+      if (previous) return previous;
+    }
+    const text = cleanText(message.text ?? "");
+    const rate = nextRate(snapshot, now);
+    const limited = rate.count > this.opts.rateLimitPerMinute;
+
+    const outcome: DialogOutcome = limited
+      ? { intent: "rate_limited", replies: [say.slowDown()], state: parseState(snapshot.state) }
+      : await this.opts.dialog.respond(toTurn(message, snapshot, text, now));
+
+    const state = limited ? outcome.state : withChoices(outcome.state, outcome.replies);
+    const status = outcome.status ?? snapshot.status;
+    const result: TurnResult = {
+      conversationId: snapshot.conversationId,
+      replies: outcome.replies,
+      ...(outcome.awaiting ? { awaiting: outcome.awaiting } : {}),
+      handoff: status === "escalated" || status === "staff",
+    };
+    try {
+      const messageIds = store.commit({
+        snapshot,
+        channel: message.channel,
+        userId: message.userId,
+        now,
+        // A rate-limited message is kept for the transcript but not marked processed, so a retry runs.
+        inbound: {
+          text: text || message.text || "",
+          intent: outcome.intent,
+          channelMessageId: limited ? undefined : message.messageId,
+        },
+        replies: outcome.replies,
+        result,
+        state: JSON.stringify(state),
+        status,
+        rate,
+        resident: outcome.resident,
+        conversation: outcome.conversation,
+        effects: outcome.effects,
+      });
+      this.events.emit("turn", {
+        channel: message.channel,
+        userId: message.userId,
+        conversationId: snapshot.conversationId,
+        messageIds,
+        status,
+      } satisfies TurnEvent);
+      return { ...result, messageIds, ...(limited ? { rateLimited: true } : {}) };
+    } catch (err) {
+      // Another process (or a duplicate racing in) changed the conversation: run the turn again
+      // on fresh state; a duplicate then finds the stored result.
+      if ((err instanceof StaleConversationError || err instanceof DuplicateMessageError) && attempt < 3) {
+        return this.process(message, attempt + 1);
+      }
+      throw err;
+    }
+  }
+}
+
+function nextRate(s: TurnSnapshot, now: number): { windowStart: number; count: number } {
+  return now - s.rateWindowStart >= RATE_WINDOW_MS
+    ? { windowStart: now, count: 1 }
+    : { windowStart: s.rateWindowStart, count: s.rateCount + 1 };
+}
+
+function toTurn(message: InboundMessage, s: TurnSnapshot, text: string, now: number): DialogTurn {
+  return {
+    now,
+    channel: message.channel,
+    userId: message.userId,
+    residentId: s.residentId,
+    conversationId: s.conversationId,
+    text,
+    kind: message.kind ?? "text",
+    inGroup: message.inGroup ?? false,
+    status: s.status,
+    state: parseState(s.state),
+    resident: {
+      consentAt: s.consentAt,
+      acceptsNotices: s.acceptsNotices,
+      remindersOptOut: s.remindersOptOut,
+      district: s.district,
+    },
+    escalatedAt: s.escalatedAt,
+    lastHoldingAt: s.lastHoldingAt,
+  };
+}

@@ -1,0 +1,48 @@
+import { buildApp } from "./app.ts";
+import { ConfigError, loadConfig } from "./config/config.ts";
+
+// Reminders and quiet hours are local times; the contract's default zone is Asia/Shanghai.
+process.env.TZ ||= "Asia/Shanghai";
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  process.env.TZ = config.TZ;
+  const { app, ctx } = await buildApp({ config, jobs: true });
+  await app.listen({ port: config.PORT, host: config.HOST });
+  ctx.log.info(
+    { llm: config.llmEnabled, api: config.apiChannelEnabled, wechat: Boolean(config.WECHATY_PUPPET) },
+    `甬居助手 is ready at http://${config.HOST}:${config.PORT}`,
+  );
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    ctx.log.info({ signal }, "shutting down: finishing in-flight requests");
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    try {
+      await app.close();
+      process.exit(0);
+    } catch (err) {
+      ctx.log.error({ err }, "error during shutdown");
+      process.exit(1);
+    }
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
