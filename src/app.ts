@@ -40,7 +40,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   const clock = options.clock ?? systemClock;
   const db = await openDb(config.databasePath);
   const secrets = loadSecrets(config);
-  const dialog = buildDialog();
+  const dialog = await buildDialog({ config, secrets, clock, log, db });
   const engine = new Engine({
     store: new TurnStore(db.sql),
     dialog,

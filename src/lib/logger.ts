@@ -13,8 +13,8 @@ function scrub(value: unknown, depth = 0): unknown {
 }
 
 /** Structured JSON logs; tokens, cookies, ID numbers and phone numbers never reach them. */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     redact: {
       paths: [
@@ -37,5 +37,6 @@ export function createLogger(level: string): Logger {
         method.apply(this, args.map((a) => scrub(a)) as Parameters<typeof method>);
       },
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

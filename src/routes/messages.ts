@@ -18,7 +18,8 @@ const messageBody = z.object({
 });
 
 function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(header?.replace(/^Bearer\s+/i, "") ?? "");
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  const given = Buffer.from(match?.[1] ?? "");
   const expected = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { createTestApp } from "../helpers/app.ts";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe("conversation engine", () => {
+  it("processes concurrent messages from one resident in arrival order, never interleaved", async () => {
+    const t = await createTestApp();
+    try {
+      const greetings = ["你好", "您好", "嗨", "哈喽", "在吗", "hello"];
+      const thanks = ["谢谢", "多谢", "感谢", "谢了", "thanks", "辛苦了"];
+      const texts = Array.from({ length: 12 }, (_, i) => (i % 2 ? thanks[(i - 1) / 2]! : greetings[i / 2]!));
+      const results = await Promise.all(texts.map((text, i) => t.say("u-order", text, `order-${i}`)));
+      expect(new Set(results.map((r) => r.conversationId)).size).toBe(1);
+      const rows = t.ctx.db.sql
+        .prepare(`SELECT direction, text, intent FROM "Message" WHERE conversationId = ? ORDER BY id`)
+        .all(results[0]!.conversationId) as { direction: string; text: string; intent: string }[];
+      expect(rows).toHaveLength(texts.length * 2);
+      for (let i = 0; i < texts.length; i++) {
+        expect(rows[2 * i]).toMatchObject({ direction: "in", text: texts[i] });
+        expect(rows[2 * i + 1]!.direction).toBe("out");
+        expect(rows[2 * i + 1]!.intent).toBe(i % 2 ? "thanks" : "greeting");
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("answers a duplicate delivered concurrently once", async () => {
+    const t = await createTestApp();
+    try {
+      const [a, b, c] = await Promise.all([t.say("u-race", "你好", "x"), t.say("u-race", "你好", "x"), t.say("u-race", "你好", "x")]);
+      expect(b).toEqual(a);
+      expect(c).toEqual(a);
+      const n = t.ctx.db.sql.prepare(`SELECT COUNT(*) AS n FROM "Message" WHERE direction = 'in'`).get() as { n: number };
+      expect(n.n).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("keeps conversations across a restart (new process state, same database)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "yongju-restart-"));
+    dirs.push(dir);
+    const first = await createTestApp({}, { dir });
+    const before = await first.say("u-restart", "你好", "r-1");
+    await first.close();
+
+    const second = await createTestApp({}, { dir });
+    try {
+      const replay = await second.say("u-restart", "你好", "r-1");
+      expect(replay).toEqual(before);
+      const after = await second.say("u-restart", "谢谢", "r-2");
+      expect(after.conversationId).toBe(before.conversationId);
+      const n = second.ctx.db.sql.prepare(`SELECT COUNT(*) AS n FROM "Message" WHERE conversationId = ?`).get(before.conversationId) as {
+        n: number;
+      };
+      expect(n.n).toBe(4);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("keeps two residents' conversations apart", async () => {
+    const t = await createTestApp();
+    try {
+      const [a, b] = await Promise.all([t.say("u-1", "你好"), t.say("u-2", "你好")]);
+      expect(a.conversationId).not.toBe(b.conversationId);
+    } finally {
+      await t.close();
+    }
+  });
+});
