@@ -41,6 +41,10 @@ describe("the server process", () => {
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok);
     const page = await fetch(`http://127.0.0.1:${port}/`);
     expect(await page.text()).toContain("甬居助手");
+    const cookie = page.headers.getSetCookie()[0]!.split(";")[0]!;
+    // An open event stream must not hold the shutdown up.
+    const events = await fetch(`http://127.0.0.1:${port}/chat/events`, { headers: { cookie } });
+    expect(events.status).toBe(200);
     proc.child.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
     expect(proc.output()).toContain("shutting down");

@@ -56,6 +56,12 @@ const historyItem = z.object({
 /** The web chat page and its JSON/SSE endpoints (same engine as every other channel). */
 export function webChatRoutes(ctx: AppContext, channel: WebChannel): FastifyPluginAsyncZod {
   return async (app) => {
+    // Open event streams would hold shutdown open: end them before the server stops.
+    const streams = new Set<() => void>();
+    app.addHook("preClose", async () => {
+      for (const end of streams) end();
+    });
+
     app.get("/", { schema: { hide: true } }, async (request, reply) => {
       sessionId(request, reply, true);
       return reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(page);
@@ -136,10 +142,14 @@ export function webChatRoutes(ctx: AppContext, channel: WebChannel): FastifyPlug
         channel.wake.off(userId, wake);
         ctx.engine.events.off("turn", onTurn);
       };
-      request.raw.on("close", close);
-      ctx.onClose.push(() => {
+      const end = () => {
         close();
         res.end();
+      };
+      streams.add(end);
+      request.raw.on("close", () => {
+        close();
+        streams.delete(end);
       });
     });
   };
