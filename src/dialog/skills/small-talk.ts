@@ -1,23 +1,59 @@
+import { detectIntent } from "../../nlu/intents.ts";
 import type { DialogOutcome, DialogTurn, Skill } from "../dialog.ts";
+import type { Reply } from "../types.ts";
 import { replies } from "../wording.ts";
 
-const patterns: [RegExp, () => ReturnType<typeof replies.greeting>][] = [
-  [
-    /^(你好|您好|嗨|哈喽|hello|hi|hey|在吗|在不在|有人吗|早上好|上午好|下午好|晚上好|侬好|早|开始|菜单|menu)[呀啊吖呢哦~～!！。.,，?？\s]*$/i,
-    replies.greeting,
-  ],
-  [/^(帮助|help|怎么用|你能做什么|你会什么|能干什么|有什么功能|你能帮我做什么|功能)[呀啊呢吗?？!！。\s]*$/i, replies.help],
-  [/^(谢谢|多谢|谢了|感谢|thanks|thank you|thx|好的谢谢|谢谢你|谢谢您|麻烦了|辛苦了)[呀啊啦了哈!！。.~～\s]*$/i, replies.thanks],
-  [/^(你是谁|你是什么|你是机器人吗|你是真人吗|你叫什么|who are you)[呀啊呢?？!！。\s]*$/i, replies.identity],
-];
+const ack: Reply = { intent: "ack", text: "好的 😊 还有什么想问的，直接告诉我就行。" };
+const bye: Reply = { intent: "bye", text: "好的，祝您在宁波一切顺利！有需要随时来找我 👋" };
+const unhelpful: Reply = {
+  intent: "feedback",
+  text: "抱歉没帮上忙 🙏 您可以换个说法再问，或者说“转人工”找工作人员。",
+};
+const handoffOffer: Reply = {
+  intent: "handoff_offer",
+  text: "需要我帮您转给工作人员吗？回复“好”就行。",
+  choices: ["好", "不用了"],
+};
 
-/** Greetings, help, thanks and "who are you". */
+/**
+ * Greetings, thanks, "who are you", help, acknowledgements and goodbyes, recognised by the NLU.
+ * A request for a person that the handoff skill did not take becomes an offer; the guided
+ * flows' triggers are left to the flows skill (or, without it, to the catalogue answer).
+ */
 export const smallTalkSkill: Skill = {
   name: "small-talk",
   handle(turn: DialogTurn): DialogOutcome | null {
-    for (const [re, reply] of patterns) {
-      if (re.test(turn.text)) return { intent: reply().intent, replies: [reply()], state: { ...turn.state, misunderstood: 0 } };
+    if (turn.kind !== "text") return null;
+    const match = detectIntent(turn.text);
+    if (!match) return null;
+    const calm = { ...turn.state, misunderstood: 0 };
+    const say = (reply: Reply): DialogOutcome => ({ intent: reply.intent, replies: [reply], state: calm });
+    switch (match.intent) {
+      case "greeting":
+        return say(replies.greeting());
+      case "help":
+        return say(replies.help());
+      case "thanks":
+        return say(replies.thanks());
+      case "identity":
+        return say(replies.identity());
+      case "ack":
+        return say(ack);
+      case "bye":
+        return say(bye);
+      // Feedback right after an answer is recorded by the feedback skill; here there is nothing to rate.
+      case "feedback:helpful":
+        return say(replies.thanks());
+      case "feedback:unhelpful":
+        return say(unhelpful);
+      case "handoff":
+        return {
+          intent: "handoff_offer",
+          replies: [handoffOffer],
+          state: { ...calm, offer: "handoff", offerReason: "requested" },
+        };
+      default:
+        return null;
     }
-    return null;
   },
 };

@@ -1,0 +1,182 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { composeAnswer } from "../src/knowledge/answer.ts";
+import { type Catalogue, CatalogueError, defaultKnowledgeDir, loadCatalogue } from "../src/knowledge/index.ts";
+
+/** The service catalogue outline: every entry, its title and what residents ask, for example. */
+const outline: [id: string, title: string, questions: string[]][] = [
+  ["residence.registration", "居住登记申报", ["刚来宁波要去哪里登记？", "租房住需要自己申报吗"]],
+  ["residence.deregistration", "搬离注销居住登记", ["我搬走了要不要注销"]],
+  ["residence.rental-landlord", "出租房屋登记与房东责任", ["我是房东，租客要怎么报？", "车库能出租住人吗"]],
+  ["permit.application", "居住证申领", ["怎么办居住证", "办居住证要带什么材料"]],
+  ["permit.endorsement", "居住证签注（续签）", ["居住证到期了怎么续", "签注是什么意思"]],
+  ["permit.electronic", "电子居住证", ["有没有电子版居住证"]],
+  ["permit.benefits", "居住证能享受的公共服务", ["有居住证有什么用"]],
+  ["points.overview", "量化积分制度", ["积分是怎么算的", "企业赋分是什么"]],
+  ["points.credit-exchange", "学分换积分", ["读夜校能加积分吗"]],
+  ["points.application", "积分申评办理", ["积分在哪里申请", "网上能申评吗"]],
+  ["points.hukou", "积分落户", ["积分够了能落户吗"]],
+  ["education.compulsory", "随迁子女义务教育", ["孩子在宁波读小学要什么条件"]],
+  ["education.preschool", "随迁子女学前教育", ["外地孩子上幼儿园有补贴吗"]],
+  ["education.entrance-exam", "随迁子女升学考试", ["孩子能在宁波参加中考吗"]],
+  ["employment.services", "就业服务与招聘信息", ["哪里可以找工作"]],
+  ["employment.registration", "就业和失业登记", ["失业了要登记吗"]],
+  ["employment.entrepreneurship", "创业扶持", ["想开个小店有扶持政策吗"]],
+  ["training.vocational", "职业技能培训", ["有免费的电工培训吗"]],
+  ["training.adult-education", '成人"双证制"高中教育', ["没读完高中还能拿文凭吗"]],
+  ["labor.wage-arrears", "欠薪求助", ["老板拖欠工资怎么办"]],
+  ["labor.contract", "劳动合同与工资协商", ["公司不签劳动合同怎么办"]],
+  ["legal.aid", "法律援助绿色通道", ["打官司没钱请律师"]],
+  ["safety.occupational", "职业安全与职业病防治", ["车间粉尘大会不会得职业病"]],
+  ["insurance.enrollment", "社会保险参保", ["外地人能在宁波交社保吗"]],
+  ["insurance.transfer", "社保关系转移接续", ["回老家社保能转走吗"]],
+  ["insurance.work-injury", "工伤保险", ["工地上受伤了谁赔"]],
+  ["insurance.unemployment", "失业保险", ["失业金怎么领"]],
+  ["health.records", "健康档案与健康教育", ["能在社区建健康档案吗"]],
+  ["health.immunization", "儿童预防接种", ["孩子打疫苗去哪里"]],
+  ["health.maternal-child", "孕产妇和儿童保健、计划生育服务", ["怀孕了在宁波能免费产检吗"]],
+  ["health.infectious-disease", "传染病防控", ["肺结核能免费治吗"]],
+  ["housing.security", "住房保障（公租房）", ["外地人能申请公租房吗"]],
+  ["housing.provident-fund", "住房公积金", ["公积金能用来交房租吗"]],
+  ["housing.dormitory", "集体宿舍与住房补贴", ["园区有没有宿舍"]],
+  ["culture.activities", "公益文化活动与艺术培训", ["周末有什么免费活动"]],
+  ["culture.facilities", "公共文化体育设施免费开放", ["体育馆对外地人免费吗"]],
+  ["community.volunteering", "志愿服务与工会入会", ["怎么加入工会"]],
+  ["community.left-behind-children", '"小候鸟"关爱', ["暑假孩子来宁波没人带"]],
+  ["community.counseling", "心理疏导", ["压力太大想找人聊聊"]],
+  ["community.ethnic-minorities", "少数民族流动人口服务", ["有没有少数民族服务窗口"]],
+  ["community.new-villagers", "新村民议事", ["外地人能参加村里议事吗"]],
+  ["community.dispute-mediation", "矛盾纠纷调解", ["跟房东吵架了谁来调解"]],
+  ["civility.conduct", "文明行为与垃圾分类", ["垃圾怎么分类"]],
+  ["service.online", '网上办事（"最多跑一次"）', ["能不能不跑窗口在网上办"]],
+  ["service.certificates", "证明材料精简", ["还要开居住证明吗"]],
+];
+
+let catalogue: Catalogue;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  catalogue = await loadCatalogue();
+});
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A copy of the real catalogue in a temporary folder, for breaking one file. */
+function copyCatalogue(): string {
+  const dir = mkdtempSync(join(tmpdir(), "knowledge-"));
+  dirs.push(dir);
+  cpSync(defaultKnowledgeDir, dir, { recursive: true });
+  return dir;
+}
+
+function edit(dir: string, id: string, change: (text: string) => string): void {
+  const file = join(dir, `${id}.md`);
+  writeFileSync(file, change(readFileSync(file, "utf8")));
+}
+
+async function loadError(dir: string): Promise<CatalogueError> {
+  const err = await loadCatalogue(dir, { fresh: true }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(CatalogueError);
+  return err as CatalogueError;
+}
+
+describe("the catalogue", () => {
+  it("has every entry of the outline, with exactly its id and title", () => {
+    expect(catalogue.entries.map((e) => e.id).sort()).toEqual(outline.map(([id]) => id).sort());
+    for (const [id, title] of outline) expect(catalogue.get(id)?.title).toBe(title);
+  });
+
+  it("says for every entry what it rests on and when it was reviewed, and never invents specifics", () => {
+    for (const e of catalogue.entries) {
+      expect(e.seedItems.length, e.id).toBeGreaterThan(0);
+      expect(e.lastReviewed, e.id).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(e.howTo.online.length + e.howTo.inPerson.length, e.id).toBeGreaterThan(0);
+      expect(e.nextStep.length, e.id).toBeGreaterThan(0);
+      // Specifics the seed does not give stay empty until staff fill them in.
+      for (const field of Object.values(e.configurable)) expect(field.value, `${e.id}: ${field.label}`).toBeNull();
+    }
+  });
+
+  it("answers every question of the outline with the right entry first", () => {
+    for (const [id, , questions] of outline) {
+      for (const q of questions) {
+        const u = catalogue.understand(q);
+        expect([q, u.kind === "answer" ? u.hits[0]!.id : u.kind]).toEqual([q, id]);
+      }
+    }
+  });
+
+  it("maps an entry's own title straight to the entry (a chosen option)", () => {
+    for (const e of catalogue.entries) {
+      const u = catalogue.understand(e.title);
+      expect([e.title, u.kind === "answer" ? u.hits[0]!.id : u.kind]).toEqual([e.title, e.id]);
+    }
+  });
+
+  it("has a README saying how to add an entry", () => {
+    const readme = join(defaultKnowledgeDir, "README.md");
+    expect(existsSync(readme)).toBe(true);
+    expect(readFileSync(readme, "utf8")).toContain("npm run eval");
+  });
+});
+
+describe("a broken entry stops start-up, naming the file and the field", () => {
+  it("a missing field", async () => {
+    const dir = copyCatalogue();
+    edit(dir, "permit.endorsement", (t) => t.replace(/^nextStep:.*\n/m, ""));
+    const err = await loadError(dir);
+    expect(err.message).toContain("permit.endorsement.md");
+    expect(err.message).toContain('"nextStep"');
+  });
+
+  it("a field of the wrong kind", async () => {
+    const dir = copyCatalogue();
+    edit(dir, "legal.aid", (t) => t.replace(/^seedItems: .*$/m, "seedItems: [forty]"));
+    const err = await loadError(dir);
+    expect(err.message).toMatch(/legal\.aid\.md: field "seedItems\.0"/);
+  });
+
+  it("a related entry that does not exist", async () => {
+    const dir = copyCatalogue();
+    edit(dir, "points.hukou", (t) => t.replace("  - points.overview\n", "  - points.nowhere\n"));
+    const err = await loadError(dir);
+    expect(err.message).toMatch(/points\.hukou\.md: field "related\.\d+": no entry has the id "points\.nowhere"/);
+  });
+
+  it("an id that does not match the file name", async () => {
+    const dir = copyCatalogue();
+    edit(dir, "health.records", (t) => t.replace("id: health.records", "id: health.record"));
+    const err = await loadError(dir);
+    expect(err.message).toMatch(/health\.records\.md: field "id"/);
+  });
+
+  it("front matter that is not YAML", async () => {
+    const dir = copyCatalogue();
+    edit(dir, "civility.conduct", (t) => t.replace("title: 文明行为与垃圾分类", "title: [文明行为"));
+    const err = await loadError(dir);
+    expect(err.message).toContain("civility.conduct.md");
+  });
+});
+
+describe("answers", () => {
+  it("show a configurable field once staff filled it in, and never an empty one", async () => {
+    const dir = copyCatalogue();
+    edit(dir, "permit.endorsement", (t) => t.replace(/(hotline:\n\s+label: 咨询电话\n\s+value:) null/, "$1 0574-12345678"));
+    const filled = await loadCatalogue(dir, { fresh: true });
+    const entry = filled.get("permit.endorsement")!;
+    const reply = composeAnswer(entry, { question: "居住证怎么续签", related: [] });
+    expect(reply.text).toContain("咨询电话：0574-12345678");
+    expect(reply.text).not.toContain("办理窗口地址");
+    expect(reply.text.endsWith("来源：《居住证签注（续签）》")).toBe(true);
+  });
+
+  it("add what to prepare when the question asks for it", () => {
+    const entry = catalogue.get("permit.application")!;
+    const reply = composeAnswer(entry, { question: "办居住证要带什么", related: [] });
+    expect(reply.text).toContain("需要准备：");
+    expect(reply.text).toContain(entry.prepare[0]);
+  });
+});
