@@ -1,0 +1,69 @@
+import type Database from "better-sqlite3";
+import {
+  type ApplicationStatus,
+  type ApplicationSummary,
+  findApplication,
+  hasPendingDeletion,
+  listApplications,
+  REFERENCE_PATTERN,
+} from "../data/applications.ts";
+import { chineseDate, localDay } from "./dates.ts";
+import type { LoadedFlow } from "./loader.ts";
+
+const STATUS_TEXT: Record<ApplicationStatus, string> = {
+  pending: "待审核（工作人员正在处理）",
+  info_requested: "需要补充材料",
+  approved: "已通过",
+  rejected: "未通过",
+};
+
+function describe(app: ApplicationSummary, titles: Map<string, string>, timeZone: string): string {
+  const lines = [
+    `${titles.get(app.type) ?? app.type}｜编号 ${app.reference}`,
+    `  ${chineseDate(localDay(app.createdAt, timeZone))}提交｜${STATUS_TEXT[app.status] ?? app.status}`,
+  ];
+  if (app.idNumberMasked) lines.push(`  身份证号 ${app.idNumberMasked}`);
+  if (app.status === "info_requested" && app.infoRequest)
+    lines.push(`  工作人员留言：${app.infoRequest}（直接回复补充的内容就行）`);
+  if (app.status === "rejected" && app.decisionReason) lines.push(`  原因：${app.decisionReason}`);
+  return lines.join("\n");
+}
+
+/** The resident's applications (or the one whose reference they quoted), in plain Chinese. */
+export function statusText(
+  sql: Database.Database,
+  residentId: string,
+  text: string,
+  flows: Map<string, LoadedFlow>,
+  timeZone: string,
+): string {
+  const titles = new Map([...flows.values()].map((f) => [f.id as string, f.title]));
+  const reference = REFERENCE_PATTERN.exec(text)?.[0]?.toUpperCase();
+  if (reference) {
+    const app = findApplication(sql, residentId, reference);
+    if (!app)
+      return `没有找到编号为 ${reference} 的申请。这里只能查您自己提交的申请，麻烦核对一下编号，或者发“查进度”看看您的全部申请。`;
+    return `您的申请：\n${describe(app, titles, timeZone)}`;
+  }
+  const apps = listApplications(sql, residentId, 10);
+  if (!apps.length) {
+    return "您还没有通过我提交过申请。需要的话可以说“我要登记”（居住登记申报）、“我要注销登记”或者“我要签注”。";
+  }
+  const list = apps.map((a, i) => `${i + 1}. ${describe(a, titles, timeZone)}`).join("\n");
+  return `您的申请${apps.length > 1 ? `（最近${apps.length}条）` : ""}：\n${list}\n有结果时我会在这里通知您。`;
+}
+
+export function deletionText(sql: Database.Database, residentId: string): string {
+  if (hasPendingDeletion(sql, residentId)) {
+    return "您的删除请求已经在处理中了，不用重复提交。工作人员核实后会删除您的个人信息，处理完会在这里告诉您。";
+  }
+  return (
+    "已收到您删除个人信息的请求，也已撤回您之前的同意。\n" +
+    "接下来：工作人员会核实并删除您在这里留下的个人信息（已经提交给政府部门、依法需要保存的申请材料除外，会按规定期限保存后删除），" +
+    "一般在15个工作日内处理完，处理结果会在这里告诉您。"
+  );
+}
+
+export const withdrawnText =
+  "已撤回您的同意，之后不会再为办理业务收集您的个人信息；正在办理的也已经停止。" +
+  "已经提交的申请会按规定处理。如果想删除您在这里留下的信息，请回复“删除我的信息”。";
