@@ -1,0 +1,34 @@
+import type Database from "better-sqlite3";
+import { attachInfoAnswer, findOpenInfoRequest } from "../../data/staff.ts";
+import type { Dialog, DialogOutcome, DialogTurn, Skill } from "../dialog.ts";
+
+/**
+ * Staff asked for more information on an application (decision "request_info"): the
+ * resident's next message is that information. It is attached to the application, which goes
+ * back to the reviewers.
+ */
+export function infoRequestSkill(sql: Database.Database): Skill {
+  return {
+    name: "info-request",
+    async handle(turn: DialogTurn, dialog: Dialog): Promise<DialogOutcome | null> {
+      const request = turn.state.infoRequest;
+      if (!request || turn.status !== "bot") return null;
+      const cleared = { ...turn.state, infoRequest: undefined };
+      const application = findOpenInfoRequest(sql, request.applicationId, turn.residentId);
+      // Already decided or withdrawn meanwhile: nothing to attach, handle the message as usual.
+      if (!application) return dialog.respondTo({ ...turn, state: cleared }, "info-request");
+      const answer = turn.text;
+      return {
+        intent: "info_reply",
+        replies: [
+          {
+            intent: "info_reply",
+            text: `收到，已把您补充的内容交给工作人员（申请编号 ${application.reference}）。审核有结果会在这里通知您 😊`,
+          },
+        ],
+        state: { ...cleared, misunderstood: 0 },
+        effects: [(tx) => void attachInfoAnswer(tx.sql, application.id, tx.residentId, answer, tx.now)],
+      };
+    },
+  };
+}

@@ -1,0 +1,238 @@
+import { randomUUID } from "node:crypto";
+import type { AppContext } from "../context.ts";
+import { recordAudit, recordReadAudit } from "../data/audit.ts";
+import { onEndorsementApproved } from "../data/permits.ts";
+import { enqueueDelivery } from "../data/outbox.ts";
+import {
+  type ApplicationFilter,
+  conversationOfResident,
+  findApplicationForStaff,
+  type InfoRequestRecord,
+  listApplicationsForStaff,
+  type StaffApplicationRow,
+  updateApplicationDecision,
+  updateConversationState,
+} from "../data/staff.ts";
+import { parseState } from "../dialog/state.ts";
+import type { ChannelId } from "../dialog/types.ts";
+import { AppError, errors } from "../http/errors.ts";
+import { decryptSecret, maskPhone } from "../lib/crypto.ts";
+import type { StaffPrincipal } from "./auth.ts";
+import { READ_AUDIT_WINDOW_MS } from "./conversations.ts";
+import { applicationStatusLabels, typeLabel } from "./labels.ts";
+import { kickDispatcher } from "./runtime.ts";
+
+export const applicationStatuses = ["pending", "info_requested", "approved", "rejected"] as const;
+export type ApplicationStatus = (typeof applicationStatuses)[number];
+export const decisions = ["approve", "reject", "request_info"] as const;
+export type Decision = (typeof decisions)[number];
+
+const decisionTargets: Record<Decision, ApplicationStatus> = {
+  approve: "approved",
+  reject: "rejected",
+  request_info: "info_requested",
+};
+
+/**
+ * The one place that says which decision may follow which status: pending and
+ * info_requested applications can be approved, rejected or asked about; decided ones are final.
+ */
+export function nextApplicationStatus(from: string, decision: Decision): ApplicationStatus {
+  if (from !== "pending" && from !== "info_requested") {
+    throw errors.conflict(`这份申请已经${applicationStatusLabels[from] ?? from}，不能再改。`, "already_decided");
+  }
+  return decisionTargets[decision];
+}
+
+function parseData(json: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(json) as unknown;
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function parseInfoRequest(text: string | null): Partial<InfoRequestRecord> | null {
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as InfoRequestRecord;
+  } catch {
+    return { question: text };
+  }
+}
+
+/** What a list shows: no ID number, no phone. */
+function summary(a: StaffApplicationRow) {
+  return {
+    id: a.id,
+    reference: a.reference,
+    type: a.type,
+    typeLabel: typeLabel(a.type),
+    status: a.status,
+    statusLabel: applicationStatusLabels[a.status] ?? a.status,
+    name: a.name,
+    idNumberMasked: a.idNumberMasked,
+    district: a.district,
+    channel: a.channel,
+    createdAt: a.createdAt,
+    decidedAt: a.decidedAt,
+  };
+}
+export type ApplicationSummaryForStaff = ReturnType<typeof summary>;
+
+export function listForStaff(ctx: AppContext, filter: ApplicationFilter) {
+  const { items, total } = listApplicationsForStaff(ctx.db.sql, filter);
+  return { items: items.map(summary), total };
+}
+
+function load(ctx: AppContext, id: string): StaffApplicationRow {
+  const a = findApplicationForStaff(ctx.db.sql, id);
+  if (!a) throw errors.notFound("没有这份申请。");
+  return a;
+}
+
+function detail(ctx: AppContext, a: StaffApplicationRow) {
+  const conversation = conversationOfResident(ctx.db.sql, a.residentId);
+  return {
+    ...summary(a),
+    data: parseData(a.data),
+    phoneMasked: a.phone ? maskPhone(a.phone) : null,
+    hasIdNumber: Boolean(a.idNumberEnc),
+    decisionReason: a.decisionReason,
+    decidedByName: a.decidedByName,
+    infoRequest: parseInfoRequest(a.infoRequest),
+    resident: { channel: a.channel, userId: a.userId, displayName: a.displayName },
+    conversationId: conversation?.id ?? null,
+  };
+}
+
+/** One application (ID masked). Audited: it is personal data. */
+export function viewApplication(ctx: AppContext, staff: StaffPrincipal, id: string) {
+  const a = load(ctx, id);
+  recordReadAudit(
+    ctx.db.sql,
+    { staffUserId: staff.id, username: staff.username, action: "application.view", targetType: "application", targetId: id },
+    ctx.clock.now(),
+    READ_AUDIT_WINDOW_MS,
+  );
+  return detail(ctx, a);
+}
+
+/** The full ID number, decrypted. Every call is audited. */
+export function revealIdNumber(ctx: AppContext, staff: StaffPrincipal, id: string): { idNumber: string } {
+  const a = load(ctx, id);
+  if (!a.idNumberEnc) throw errors.notFound("这份申请没有身份证号。");
+  let idNumber: string;
+  try {
+    idNumber = decryptSecret(ctx.secrets.encryptionKey, a.idNumberEnc);
+  } catch {
+    throw new AppError(
+      409,
+      "undecryptable",
+      "身份证号无法解密（密钥不匹配），请联系管理员。",
+      "ID number could not be decrypted",
+    );
+  }
+  recordAudit(
+    ctx.db.sql,
+    {
+      staffUserId: staff.id,
+      username: staff.username,
+      action: "application.reveal_id",
+      targetType: "application",
+      targetId: id,
+      detail: a.reference,
+    },
+    ctx.clock.now(),
+  );
+  return { idNumber };
+}
+
+/** What the resident is told about a decision, on their own channel. */
+export function decisionNotice(a: { type: string; reference: string }, decision: Decision, reason: string | null): string {
+  const what = `您的${typeLabel(a.type)}申请（编号 ${a.reference}）`;
+  switch (decision) {
+    case "approve":
+      return `${what}已审核通过 ✅${reason ? `\n说明：${reason}` : ""}\n还有问题随时问我。`;
+    case "reject":
+      return `很抱歉，${what}没有通过审核。\n原因：${reason ?? "未说明"}\n您可以按要求修改后重新申请；有疑问可以说“转人工”。`;
+    case "request_info":
+      return `${what}还需要您补充一些信息：\n${reason ?? ""}\n请直接在这里回复补充的内容，我会转交工作人员。`;
+  }
+}
+
+/**
+ * Approve, reject (with a reason) or ask for more information. The status change, the notice
+ * to the resident, the conversation's "info request" and the audit row commit together.
+ */
+export function decideApplication(
+  ctx: AppContext,
+  staff: StaffPrincipal,
+  id: string,
+  decision: Decision,
+  reasonInput: string | undefined,
+) {
+  const reason = reasonInput?.trim() || null;
+  if ((decision === "reject" || decision === "request_info") && !reason) {
+    throw errors.badRequest(decision === "reject" ? "拒绝时请写明原因。" : "请写明需要补充什么。", "reason_required");
+  }
+  const sql = ctx.db.sql;
+  const now = ctx.clock.now();
+  sql.transaction(() => {
+    const a = load(ctx, id);
+    const to = nextApplicationStatus(a.status, decision);
+    const infoRequest =
+      decision === "request_info"
+        ? JSON.stringify({ question: reason ?? "", askedAt: now, askedBy: staff.username } satisfies InfoRequestRecord)
+        : undefined;
+    const ok = updateApplicationDecision(
+      sql,
+      id,
+      a.status,
+      { status: to, decisionReason: reason, decidedBy: staff.id, decided: decision !== "request_info", infoRequest },
+      now,
+    );
+    if (!ok) throw errors.conflict("申请状态刚刚变了，请刷新后再试。", "stale");
+    // An approved endorsement moves the permit's next endorsement date on a year, so its
+    // reminders follow; same transaction as the decision.
+    if (decision === "approve" && a.type === "permit_endorsement") {
+      onEndorsementApproved(sql, { id, residentId: a.residentId, idNumberHash: a.idNumberHash, data: a.data }, now, ctx.config.TZ);
+    }
+    if (decision === "request_info") {
+      // The resident's next chat message answers the question (src/dialog/skills/info-request.ts).
+      const c = conversationOfResident(sql, a.residentId);
+      if (c) {
+        const state = { ...parseState(c.state), infoRequest: { applicationId: id } };
+        updateConversationState(sql, c.id, c.version, JSON.stringify(state), now);
+      }
+    }
+    enqueueDelivery(
+      sql,
+      {
+        residentId: a.residentId,
+        channel: a.channel as ChannelId,
+        kind: "notice",
+        text: decisionNotice(a, decision, reason),
+        dedupeKey: `staff:${randomUUID()}`,
+        author: "staff",
+        staffUserId: staff.id,
+      },
+      now,
+    );
+    recordAudit(
+      sql,
+      {
+        staffUserId: staff.id,
+        username: staff.username,
+        action: `application.${decision}`,
+        targetType: "application",
+        targetId: id,
+        detail: `${a.reference}: ${a.status} → ${to}`,
+      },
+      now,
+    );
+  })();
+  kickDispatcher(ctx);
+  return detail(ctx, load(ctx, id));
+}

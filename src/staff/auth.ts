@@ -1,0 +1,256 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import argon2 from "argon2";
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import type { AppContext } from "../context.ts";
+import { recordAudit } from "../data/audit.ts";
+import {
+  countStaffUsers,
+  deleteStaffSession,
+  findStaffSession,
+  findStaffUserByName,
+  insertStaffSession,
+  insertStaffUser,
+  recordLoginFailure,
+  recordLoginSuccess,
+} from "../data/staff.ts";
+import { AppError, errors } from "../http/errors.ts";
+
+export const staffRoles = ["agent", "reviewer", "admin"] as const;
+export type StaffRole = (typeof staffRoles)[number];
+
+/** The signed-in staff member a request acts for. */
+export interface StaffPrincipal {
+  id: string;
+  username: string;
+  role: StaffRole;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set by requireRole() once the caller is authenticated. */
+    staff?: StaffPrincipal;
+  }
+}
+
+/** The console's session cookie (httpOnly); unsafe methods also need the CSRF header. */
+export const STAFF_COOKIE = "yj_staff";
+export const CSRF_HEADER = "x-csrf-token";
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+export const MAX_FAILED_LOGINS = 5;
+export const LOCK_MS = 15 * 60 * 1000;
+/** Attempts per IP and username per minute, whatever their outcome. */
+export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+export const sha256 = (value: string): string => createHash("sha256").update(value).digest("hex");
+
+export function isStaffRole(value: string): value is StaffRole {
+  return (staffRoles as readonly string[]).includes(value);
+}
+
+/**
+ * argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): ~30 ms here, so a
+ * login stays quick on a 2-core machine while an offline guess stays expensive.
+ */
+export async function hashPassword(password: string): Promise<string> {
+  return argon2.hash(password, { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+}
+
+/** Minimum rules for a staff password, checked wherever one is set. */
+export function checkPasswordStrength(password: string): void {
+  if (password.length < 8) throw errors.badRequest("密码至少 8 位。", "weak_password");
+}
+
+/** Creates a staff account (argon2id hash). Throws 409 when the username is taken. */
+export async function createStaffUser(
+  ctx: AppContext,
+  input: { username: string; password: string; role: StaffRole; displayName?: string | null },
+): Promise<StaffPrincipal> {
+  const username = input.username.trim();
+  if (!/^[A-Za-z0-9._@-]{2,64}$/.test(username)) {
+    throw errors.badRequest("用户名只能用字母、数字和 . _ @ -，2 到 64 位。", "invalid_username");
+  }
+  checkPasswordStrength(input.password);
+  if (findStaffUserByName(ctx.db.sql, username)) throw errors.conflict("这个用户名已经有人用了。", "username_taken");
+  const passwordHash = await hashPassword(input.password);
+  const id = randomUUID();
+  try {
+    insertStaffUser(
+      ctx.db.sql,
+      { id, username, displayName: input.displayName ?? null, passwordHash, role: input.role },
+      ctx.clock.now(),
+    );
+  } catch (err) {
+    if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
+      throw errors.conflict("这个用户名已经有人用了。", "username_taken");
+    }
+    throw err;
+  }
+  return { id, username, role: input.role };
+}
+
+/**
+ * The first admin, when no staff account exists: from STAFF_ADMIN_USERNAME/PASSWORD, or with
+ * a generated one-time password printed once to stdout (it is stored only as a hash).
+ */
+export async function ensureFirstAdmin(
+  ctx: AppContext,
+  print: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Promise<void> {
+  if (countStaffUsers(ctx.db.sql) > 0) return;
+  const username = ctx.config.STAFF_ADMIN_USERNAME ?? "admin";
+  const fromEnv = ctx.config.STAFF_ADMIN_PASSWORD;
+  const password = fromEnv ?? randomBytes(12).toString("base64url");
+  let admin: StaffPrincipal;
+  try {
+    admin = await createStaffUser(ctx, { username, password, role: "admin" });
+  } catch (err) {
+    // Another instance starting on the same database created it first.
+    if (err instanceof AppError && err.code === "username_taken") return;
+    if (err instanceof AppError) throw new Error(`STAFF_ADMIN_USERNAME: ${err.publicMessage}`);
+    throw err;
+  }
+  recordAudit(ctx.db.sql, { staffUserId: admin.id, username, action: "staff.bootstrap_admin" }, ctx.clock.now());
+  if (fromEnv) {
+    ctx.log.info({ username }, "created the first staff admin from STAFF_ADMIN_USERNAME");
+  } else {
+    print(
+      [
+        "================================================================",
+        "甬居助手: first start, no staff account yet. A one-time admin login:",
+        `  username: ${username}`,
+        `  password: ${password}`,
+        "Sign in at /staff and change it under 修改密码. It is shown only this once.",
+        "================================================================",
+      ].join("\n"),
+    );
+  }
+}
+
+// Per IP + username, in memory: a burst limiter in front of the persistent lockout below.
+const attempts = new Map<string, { windowStart: number; count: number }>();
+
+function limitAttempts(key: string, now: number): void {
+  const current = attempts.get(key);
+  if (!current || now - current.windowStart >= 60_000) {
+    attempts.set(key, { windowStart: now, count: 1 });
+    if (attempts.size > 10_000) {
+      for (const [k, v] of attempts) if (now - v.windowStart >= 60_000) attempts.delete(k);
+    }
+    return;
+  }
+  current.count += 1;
+  if (current.count > LOGIN_ATTEMPTS_PER_MINUTE) throw errors.tooMany("登录尝试太频繁，请一分钟后再试。");
+}
+
+let dummyHash: Promise<string> | null = null;
+
+export interface LoginResult {
+  token: string;
+  csrfToken: string;
+  expiresAt: number;
+  user: StaffPrincipal;
+}
+
+/**
+ * Checks a username and password and opens a session. Wrong credentials → 401; too many
+ * attempts → 429; an account locked after repeated failures → 423 until the lock ends.
+ */
+export async function login(ctx: AppContext, username: string, password: string, ip: string): Promise<LoginResult> {
+  const now = ctx.clock.now();
+  const name = username.trim();
+  limitAttempts(`${ip}\u0000${name.toLowerCase()}`, now);
+  const user = findStaffUserByName(ctx.db.sql, name);
+  if (!user) {
+    // Same work as a real check, so response time does not reveal which usernames exist.
+    dummyHash ??= hashPassword(randomBytes(16).toString("hex"));
+    await argon2.verify(await dummyHash, password).catch(() => false);
+    throw errors.unauthorized("用户名或密码不对。");
+  }
+  if (user.lockedUntil && user.lockedUntil > now) {
+    const minutes = Math.ceil((user.lockedUntil - now) / 60_000);
+    throw new AppError(423, "account_locked", `密码错误次数太多，账号已锁定，请 ${minutes} 分钟后再试。`);
+  }
+  const ok = await argon2.verify(user.passwordHash, password).catch(() => false);
+  if (!ok || user.disabled || !isStaffRole(user.role)) {
+    if (!ok) {
+      const locked = recordLoginFailure(ctx.db.sql, user.id, now, MAX_FAILED_LOGINS, LOCK_MS);
+      if (locked) {
+        recordAudit(ctx.db.sql, { staffUserId: user.id, username: user.username, action: "staff.locked", detail: ip }, now);
+        throw new AppError(423, "account_locked", `密码错误次数太多，账号已锁定，请 ${LOCK_MS / 60_000} 分钟后再试。`);
+      }
+    }
+    throw errors.unauthorized("用户名或密码不对。");
+  }
+  recordLoginSuccess(ctx.db.sql, user.id, now);
+  const token = randomBytes(32).toString("base64url");
+  const csrfToken = randomBytes(24).toString("base64url");
+  const expiresAt = now + SESSION_TTL_MS;
+  insertStaffSession(ctx.db.sql, { id: sha256(token), staffUserId: user.id, csrfToken, expiresAt }, now);
+  recordAudit(ctx.db.sql, { staffUserId: user.id, username: user.username, action: "staff.login", detail: ip }, now);
+  return { token, csrfToken, expiresAt, user: { id: user.id, username: user.username, role: user.role } };
+}
+
+/** Ends the session the request was authenticated with. */
+export function logout(ctx: AppContext, request: FastifyRequest): void {
+  const found = credentials(request);
+  if (found) deleteStaffSession(ctx.db.sql, sha256(found.token));
+}
+
+function credentials(request: FastifyRequest): { token: string; via: "bearer" | "cookie" } | null {
+  const header = request.headers.authorization;
+  if (header) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return match?.[1] ? { token: match[1], via: "bearer" } : null;
+  }
+  const cookie = request.cookies?.[STAFF_COOKIE];
+  return cookie ? { token: cookie, via: "cookie" } : null;
+}
+
+function sameString(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Authenticates the request (bearer token or console cookie + CSRF); null when it carries none. */
+export function authenticate(ctx: AppContext, request: FastifyRequest): (StaffPrincipal & { csrfToken: string }) | null {
+  const found = credentials(request);
+  if (!found) return null;
+  const session = findStaffSession(ctx.db.sql, sha256(found.token));
+  if (!session) throw errors.unauthorized("登录已失效，请重新登录。");
+  if (session.expiresAt <= ctx.clock.now()) {
+    deleteStaffSession(ctx.db.sql, session.sessionId);
+    throw errors.unauthorized("登录已过期，请重新登录。");
+  }
+  if (session.disabled || !isStaffRole(session.role)) throw errors.unauthorized("这个账号已停用。");
+  if (found.via === "cookie" && UNSAFE.has(request.method)) {
+    const header = request.headers[CSRF_HEADER];
+    if (typeof header !== "string" || !sameString(header, session.csrfToken)) {
+      throw errors.forbidden("页面已过期（CSRF 校验未通过），请刷新后重试。");
+    }
+  }
+  return { id: session.userId, username: session.username, role: session.role, csrfToken: session.csrfToken };
+}
+
+/**
+ * A preHandler that lets through only signed-in staff with one of `roles` (admin passes every
+ * check): 401 without valid credentials, 403 for a role that may not do this.
+ */
+export function requireRole(ctx: AppContext, ...roles: StaffRole[]): preHandlerAsyncHookHandler {
+  return async (request: FastifyRequest, _reply: FastifyReply) => {
+    const principal = authenticate(ctx, request);
+    if (!principal) throw errors.unauthorized("请先登录（需要 Authorization: Bearer <token>）。");
+    if (principal.role !== "admin" && roles.length > 0 && !roles.includes(principal.role)) {
+      throw errors.forbidden("您的账号角色无权进行这个操作。");
+    }
+    request.staff = { id: principal.id, username: principal.username, role: principal.role };
+  };
+}
+
+/** The principal set by requireRole(); a route without it is a programming error. */
+export function staffOf(request: FastifyRequest): StaffPrincipal {
+  if (!request.staff) throw errors.unauthorized();
+  return request.staff;
+}

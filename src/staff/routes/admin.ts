@@ -1,0 +1,221 @@
+import argon2 from "argon2";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { AppContext } from "../../context.ts";
+import { listAudit, recordAudit } from "../../data/audit.ts";
+import { deleteStaffSessionsOf, findStaffUser, listStaffUsers, updateStaffUser } from "../../data/staff.ts";
+import { errors } from "../../http/errors.ts";
+import { checkPasswordStrength, createStaffUser, hashPassword, requireRole, staffOf } from "../auth.ts";
+import { errorResponses, idParams, security, staffRoleSchema } from "./schemas.ts";
+
+const userSchema = z.object({
+  id: z.string(),
+  username: z.string(),
+  displayName: z.string().nullable(),
+  role: z.string(),
+  disabled: z.boolean(),
+  locked: z.boolean(),
+  createdAt: z.number(),
+});
+
+/** Staff accounts and the audit log: admins only. */
+export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    const admin = requireRole(ctx, "admin");
+
+    const view = (id: string) => {
+      const u = findStaffUser(ctx.db.sql, id);
+      if (!u) throw errors.notFound("没有这个账号。");
+      const now = ctx.clock.now();
+      return {
+        id: u.id,
+        username: u.username,
+        displayName: u.displayName,
+        role: u.role,
+        disabled: u.disabled,
+        locked: Boolean(u.lockedUntil && u.lockedUntil > now),
+        createdAt: u.createdAt,
+      };
+    };
+
+    app.get(
+      "/users",
+      {
+        preHandler: admin,
+        schema: {
+          tags: ["staff: admin"],
+          summary: "Staff accounts",
+          security,
+          response: { 200: z.object({ items: z.array(userSchema) }), ...errorResponses },
+        },
+      },
+      async () => ({ items: listStaffUsers(ctx.db.sql).map((u) => view(u.id)) }),
+    );
+
+    app.post(
+      "/users",
+      {
+        preHandler: admin,
+        schema: {
+          tags: ["staff: admin"],
+          summary: "Create a staff account",
+          security,
+          body: z.object({
+            username: z.string().trim().min(2).max(64),
+            password: z.string().min(8, { error: "password must be at least 8 characters" }).max(256),
+            role: staffRoleSchema,
+            displayName: z.string().trim().max(64).optional(),
+          }),
+          response: { 200: userSchema, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const me = staffOf(request);
+        const created = await createStaffUser(ctx, request.body);
+        recordAudit(
+          ctx.db.sql,
+          {
+            staffUserId: me.id,
+            username: me.username,
+            action: "staff.create",
+            targetType: "staff",
+            targetId: created.id,
+            detail: `${created.username} (${created.role})`,
+          },
+          ctx.clock.now(),
+        );
+        return view(created.id);
+      },
+    );
+
+    app.patch(
+      "/users/:id",
+      {
+        preHandler: admin,
+        schema: {
+          tags: ["staff: admin"],
+          summary: "Change role, disable/enable, reset password, unlock",
+          security,
+          params: idParams,
+          body: z.object({
+            role: staffRoleSchema.optional(),
+            disabled: z.boolean().optional(),
+            password: z.string().max(256).optional(),
+            displayName: z.string().trim().max(64).nullable().optional(),
+            unlock: z.boolean().optional(),
+          }),
+          response: { 200: userSchema, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const me = staffOf(request);
+        const target = view(request.params.id);
+        const body = request.body;
+        if (target.id === me.id && (body.disabled === true || (body.role && body.role !== "admin"))) {
+          throw errors.conflict("不能停用自己或取消自己的管理员权限。", "self_lockout");
+        }
+        if (body.password !== undefined) checkPasswordStrength(body.password);
+        const passwordHash = body.password !== undefined ? await hashPassword(body.password) : undefined;
+        const now = ctx.clock.now();
+        ctx.db.sql.transaction(() => {
+          updateStaffUser(
+            ctx.db.sql,
+            target.id,
+            { role: body.role, disabled: body.disabled, passwordHash, displayName: body.displayName, unlock: body.unlock },
+            now,
+          );
+          // A new password, a disabled account or a changed role: existing sessions end.
+          if (passwordHash || body.disabled || (body.role && body.role !== target.role))
+            deleteStaffSessionsOf(ctx.db.sql, target.id);
+          const changes = [
+            body.role && `role ${target.role} → ${body.role}`,
+            body.disabled !== undefined && (body.disabled ? "disabled" : "enabled"),
+            passwordHash && "password reset",
+            body.unlock && "unlocked",
+          ].filter(Boolean);
+          recordAudit(
+            ctx.db.sql,
+            {
+              staffUserId: me.id,
+              username: me.username,
+              action: "staff.update",
+              targetType: "staff",
+              targetId: target.id,
+              detail: `${target.username}: ${changes.join(", ")}`,
+            },
+            now,
+          );
+        })();
+        return view(target.id);
+      },
+    );
+
+    app.post(
+      "/me/password",
+      {
+        preHandler: requireRole(ctx),
+        schema: {
+          tags: ["staff"],
+          summary: "Change my own password",
+          security,
+          body: z.object({ currentPassword: z.string().max(256), password: z.string().max(256) }),
+          response: { 200: z.object({ ok: z.literal(true) }), ...errorResponses },
+        },
+      },
+      async (request) => {
+        const me = staffOf(request);
+        const current = findStaffUser(ctx.db.sql, me.id);
+        if (!current || !(await argon2.verify(current.passwordHash, request.body.currentPassword).catch(() => false))) {
+          throw errors.badRequest("当前密码不对。", "wrong_password");
+        }
+        checkPasswordStrength(request.body.password);
+        const passwordHash = await hashPassword(request.body.password);
+        const now = ctx.clock.now();
+        updateStaffUser(ctx.db.sql, me.id, { passwordHash }, now);
+        recordAudit(
+          ctx.db.sql,
+          { staffUserId: me.id, username: me.username, action: "staff.password", targetType: "staff", targetId: me.id },
+          now,
+        );
+        return { ok: true as const };
+      },
+    );
+
+    app.get(
+      "/audit",
+      {
+        preHandler: admin,
+        schema: {
+          tags: ["staff: admin"],
+          summary: "The audit log, newest first",
+          security,
+          querystring: z.object({
+            action: z.string().max(64).optional(),
+            staffUserId: z.string().max(64).optional(),
+            targetId: z.string().max(64).optional(),
+            before: z.coerce.number().int().positive().optional(),
+            limit: z.coerce.number().int().min(1).max(500).default(100),
+          }),
+          response: {
+            200: z.object({
+              items: z.array(
+                z.object({
+                  id: z.number(),
+                  staffUserId: z.string().nullable(),
+                  username: z.string().nullable(),
+                  action: z.string(),
+                  targetType: z.string().nullable(),
+                  targetId: z.string().nullable(),
+                  detail: z.string().nullable(),
+                  createdAt: z.number(),
+                }),
+              ),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => ({ items: listAudit(ctx.db.sql, request.query) }),
+    );
+  };
+}

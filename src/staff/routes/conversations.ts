@@ -1,0 +1,177 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { AppContext } from "../../context.ts";
+import { conversationStatuses } from "../../dialog/types.ts";
+import { MAX_TEXT_LENGTH } from "../../lib/text.ts";
+import { requireRole, staffOf } from "../auth.ts";
+import {
+  addNote,
+  claimConversation,
+  listQueue,
+  replyToConversation,
+  resolveConversation,
+  viewConversation,
+} from "../conversations.ts";
+import { errorResponses, idParams, security } from "./schemas.ts";
+
+const queueItemSchema = z.object({
+  id: z.string(),
+  channel: z.string(),
+  status: z.string(),
+  userId: z.string(),
+  displayName: z.string().nullable(),
+  district: z.string().nullable(),
+  escalatedAt: z.number().nullable(),
+  waitingMs: z.number().nullable().describe("How long the resident has been waiting since the escalation"),
+  escalationReason: z.string().nullable(),
+  escalationReasonLabel: z.string().nullable(),
+  claimedBy: z.string().nullable(),
+  claimedByName: z.string().nullable(),
+  lastMessageAt: z.number(),
+  preview: z.string().nullable().describe("The resident's last message, personal numbers masked"),
+});
+
+const conversationSchema = queueItemSchema.extend({
+  messages: z.array(
+    z.object({
+      id: z.number(),
+      direction: z.string(),
+      author: z.string(),
+      text: z.string(),
+      intent: z.string().nullable(),
+      staffName: z.string().nullable(),
+      createdAt: z.number(),
+    }),
+  ),
+  notes: z.array(z.object({ id: z.string(), text: z.string(), staffName: z.string().nullable(), createdAt: z.number() })),
+  applications: z.array(
+    z.object({
+      id: z.string(),
+      reference: z.string(),
+      type: z.string(),
+      typeLabel: z.string(),
+      status: z.string(),
+      statusLabel: z.string(),
+      name: z.string().nullable(),
+      idNumberMasked: z.string().nullable(),
+      phoneMasked: z.string().nullable(),
+      district: z.string().nullable(),
+      createdAt: z.number(),
+    }),
+  ),
+});
+
+const textBody = z.object({
+  text: z
+    .string({ error: "text is required" })
+    .trim()
+    .min(1, { error: "text is required" })
+    .max(MAX_TEXT_LENGTH, { error: `text must be at most ${MAX_TEXT_LENGTH} characters` }),
+});
+
+/** The escalation queue and one conversation: agents (and admins). */
+export function staffConversationRoutes(ctx: AppContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    const agent = requireRole(ctx, "agent");
+    const tags = ["staff: conversations"];
+
+    app.get(
+      "/conversations",
+      {
+        preHandler: agent,
+        schema: {
+          tags,
+          summary: "The escalation queue (status=escalated, oldest first) or conversations in another status",
+          security,
+          querystring: z.object({
+            status: z.preprocess(
+              (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+              z.enum(conversationStatuses).default("escalated"),
+            ),
+            limit: z.coerce.number().int().min(1).max(500).default(200),
+          }),
+          response: { 200: z.object({ items: z.array(queueItemSchema) }), ...errorResponses },
+        },
+      },
+      async (request) => ({ items: listQueue(ctx, request.query.status, request.query.limit) }),
+    );
+
+    app.get(
+      "/conversations/:id",
+      {
+        preHandler: agent,
+        schema: {
+          tags,
+          summary: "One conversation: messages oldest first, notes, the resident's applications (ID masked)",
+          security,
+          params: idParams,
+          response: { 200: conversationSchema, ...errorResponses },
+        },
+      },
+      async (request) => viewConversation(ctx, staffOf(request), request.params.id),
+    );
+
+    app.post(
+      "/conversations/:id/claim",
+      {
+        preHandler: agent,
+        schema: {
+          tags,
+          summary: "Take a conversation from the queue",
+          security,
+          params: idParams,
+          body: z.object({ force: z.boolean().optional() }).nullish(),
+          response: { 200: queueItemSchema, ...errorResponses },
+        },
+      },
+      async (request) => claimConversation(ctx, staffOf(request), request.params.id, request.body?.force ?? false),
+    );
+
+    app.post(
+      "/conversations/:id/messages",
+      {
+        preHandler: agent,
+        schema: {
+          tags,
+          summary: "A staff reply, delivered to the resident on their channel",
+          security,
+          params: idParams,
+          body: textBody,
+          response: { 200: z.object({ messageId: z.string() }), ...errorResponses },
+        },
+      },
+      async (request) => replyToConversation(ctx, staffOf(request), request.params.id, request.body.text),
+    );
+
+    app.post(
+      "/conversations/:id/notes",
+      {
+        preHandler: agent,
+        schema: {
+          tags,
+          summary: "An internal note (never shown to the resident)",
+          security,
+          params: idParams,
+          body: textBody,
+          response: { 200: z.object({ id: z.string() }), ...errorResponses },
+        },
+      },
+      async (request) => addNote(ctx, staffOf(request), request.params.id, request.body.text),
+    );
+
+    app.post(
+      "/conversations/:id/resolve",
+      {
+        preHandler: agent,
+        schema: {
+          tags,
+          summary: "Hand the conversation back to the bot (the resident is told)",
+          security,
+          params: idParams,
+          response: { 200: queueItemSchema, ...errorResponses },
+        },
+      },
+      async (request) => resolveConversation(ctx, staffOf(request), request.params.id),
+    );
+  };
+}

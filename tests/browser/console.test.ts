@@ -1,0 +1,180 @@
+import { existsSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { insertApplication } from "../../src/data/applications.ts";
+import { encryptSecret, hashIdNumber, maskIdNumber } from "../../src/lib/crypto.ts";
+import { createStaffUser } from "../../src/staff/auth.ts";
+import { createTestApp, type TestApp } from "../helpers/app.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`Skipping the console browser test: ${CHROMIUM} is not installed (apt-get install -y chromium).`);
+
+const ID = "330203199001011234";
+
+describe.skipIf(!hasChromium)("staff console in a real browser", () => {
+  let t: TestApp;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  let applicationId: string;
+
+  beforeAll(async () => {
+    t = await createTestApp({}, { now: "2026-03-02T10:00:00+08:00" });
+    await t.app.listen({ host: "127.0.0.1", port: 0 });
+    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    await createStaffUser(t.ctx, { username: "wang", password: "agent-pass-1", role: "agent" });
+    await createStaffUser(t.ctx, { username: "li", password: "reviewer-pass-1", role: "reviewer" });
+    await createStaffUser(t.ctx, { username: "zhao", password: "admin-pass-1", role: "admin" });
+
+    // A resident who submitted an application earlier, now asking for a person.
+    const first = await t.say("browser-res", "你好");
+    const { residentId } = t.ctx.db.sql
+      .prepare(`SELECT residentId FROM "Conversation" WHERE id = ?`)
+      .get(first.conversationId) as {
+      residentId: string;
+    };
+    applicationId = insertApplication(
+      t.ctx.db.sql,
+      residentId,
+      {
+        reference: "YJ20260302-WXYZ",
+        type: "address_report",
+        data: { district: "鄞州区", address: "鄞州区天童南路 1 号", moveInDate: "2026-02-20" },
+        name: "张三",
+        idNumberEnc: encryptSecret(t.ctx.secrets.encryptionKey, ID),
+        idNumberHash: hashIdNumber(t.ctx.secrets.hashKey, ID),
+        idNumberMasked: maskIdNumber(ID),
+        phone: "13812345678",
+        district: "鄞州区",
+      },
+      t.clock.now(),
+    );
+    const asked = await t.say("browser-res", "转人工");
+    expect(asked.handoff).toBe(true);
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: "zh-CN" });
+    // Confirmation dialogs (resolve, decide, reveal) are accepted.
+    page.on("dialog", (d) => void d.accept());
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  async function login(username: string, password: string) {
+    await page.getByLabel("用户名").fill(username);
+    await page.getByLabel("密码").fill(password);
+    await page.getByRole("button", { name: "登录", exact: true }).click();
+  }
+
+  /** Waits until the element is shown (the console polls, so live updates arrive within seconds). */
+  const shown = (locator: Locator, timeout = 10_000) => locator.first().waitFor({ state: "visible", timeout });
+  const showsText = (locator: Locator, text: string, timeout = 10_000) => shown(locator.filter({ hasText: text }), timeout);
+
+  it("an agent claims the queued resident, replies, and hands back to the assistant", async () => {
+    await page.goto(`${base}/staff`);
+    await shown(page.getByRole("heading", { name: "工作人员登录" }));
+    await login("wang", "agent-pass-1");
+
+    // The queue lists the waiting resident; claim from it.
+    const row = page.getByRole("row", { name: /browser-res/ });
+    await shown(row);
+    await showsText(row, "居民要求转人工");
+    await row.getByRole("button", { name: "接入" }).click();
+
+    await shown(page.getByRole("heading", { name: "会话：browser-res" }));
+    await shown(page.getByText("人工服务中", { exact: true }));
+    const log = page.getByRole("log", { name: "聊天记录" });
+    await showsText(log, "转人工");
+    // The resident's application is shown with the ID masked.
+    await shown(page.getByText("330203********1234"));
+    expect(await page.getByText(ID).count()).toBe(0);
+
+    await page.getByPlaceholder("输入回复").fill("您好，我是工作人员小王，请问有什么可以帮您？");
+    await page.getByRole("button", { name: "发送回复" }).click();
+    await showsText(log, "工作人员小王");
+
+    // The reply is queued for the resident's channel and in their transcript.
+    const delivered = t.ctx.db.sql
+      .prepare(
+        `SELECT d.kind, d.channel FROM "Delivery" d JOIN "Resident" r ON r.id = d.residentId WHERE r.channelUserId = 'browser-res' AND d.text LIKE '%小王%'`,
+      )
+      .get() as { kind: string; channel: string } | undefined;
+    expect(delivered).toEqual({ kind: "staff", channel: "api" });
+
+    // What the resident writes next shows up live; the assistant itself stays quiet.
+    const quiet = await t.say("browser-res", "我想问一下孩子上学的事");
+    expect(quiet.replies).toEqual([]);
+    await showsText(log, "我想问一下孩子上学的事");
+
+    await page.getByRole("button", { name: "结束人工，交还助手" }).click();
+    await shown(page.getByText("助手服务中", { exact: true }));
+    await showsText(log, "甬居助手继续为您服务");
+
+    const back = await t.say("browser-res", "你好");
+    expect(back.handoff).toBe(false);
+    expect(back.replies[0]?.intent).toBe("greeting");
+
+    await page.getByRole("button", { name: "退出登录" }).click();
+    await shown(page.getByRole("heading", { name: "工作人员登录" }));
+  });
+
+  it("a reviewer opens the application, reveals the ID (audited) and approves it; the resident is told", async () => {
+    await login("li", "reviewer-pass-1");
+    const row = page.getByRole("row", { name: /YJ20260302-WXYZ/ });
+    await shown(row);
+    await row.click();
+
+    await shown(page.getByRole("heading", { name: "居住登记申报 YJ20260302-WXYZ" }));
+    await page.getByRole("button", { name: "查看完整号码" }).click();
+    await shown(page.getByText(ID));
+
+    await page.getByRole("button", { name: "通过", exact: true }).click();
+    await shown(page.getByText("已通过", { exact: true }));
+
+    const app = t.ctx.db.sql.prepare(`SELECT status FROM "Application" WHERE id = ?`).get(applicationId) as { status: string };
+    expect(app.status).toBe("approved");
+    const notice = t.ctx.db.sql
+      .prepare(
+        `SELECT d.text FROM "Delivery" d JOIN "Resident" r ON r.id = d.residentId WHERE r.channelUserId = 'browser-res' AND d.kind = 'notice'`,
+      )
+      .get() as { text: string };
+    expect(notice.text).toContain("YJ20260302-WXYZ");
+    expect(notice.text).toContain("审核通过");
+    const audit = t.ctx.db.sql.prepare(`SELECT action FROM "AuditLog" WHERE username = 'li' ORDER BY id`).all() as {
+      action: string;
+    }[];
+    expect(audit.map((a) => a.action)).toEqual(
+      expect.arrayContaining(["staff.login", "application.view", "application.reveal_id", "application.approve"]),
+    );
+  });
+
+  it("an admin previews a broadcast's recipients, sends it and follows its progress", async () => {
+    await page.getByRole("button", { name: "退出登录" }).click();
+    await login("zhao", "admin-pass-1");
+    await page.getByRole("link", { name: "群发通知" }).click();
+    await page.getByPlaceholder("通知内容").fill("【通知】本周六社区服务中心照常办理居住证业务。");
+    await page.getByRole("button", { name: "预览人数" }).click();
+    await showsText(page.locator("p"), "将发送给 1 位居民");
+    await page.getByRole("button", { name: "发送", exact: true }).click();
+    await showsText(page.locator(".panel"), "群发进度");
+    await showsText(page.locator("p"), "待发送 1");
+    const rows = t.ctx.db.sql.prepare(`SELECT kind, status FROM "Delivery" WHERE kind = 'broadcast'`).all();
+    expect(rows).toEqual([{ kind: "broadcast", status: "pending" }]);
+  });
+});
