@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
 import { createApiChannel } from "./channels/api/adapter.ts";
+import { WechatChannel } from "./channels/wechaty/adapter.ts";
 import { WebChannel } from "./channels/web/adapter.ts";
 import { webChatRoutes } from "./channels/web/routes.ts";
 import type { Config } from "./config/config.ts";
@@ -13,12 +14,17 @@ import type { AppContext } from "./context.ts";
 import { openDb } from "./data/db.ts";
 import { TurnStore } from "./data/turn-store.ts";
 import { buildDialog } from "./dialog/build.ts";
+import { loadCatalogue } from "./knowledge/index.ts";
 import { Engine } from "./dialog/engine.ts";
 import { installErrorHandler } from "./http/errors.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { messageRoutes } from "./routes/messages.ts";
+import { Dispatcher } from "./outbox/dispatcher.ts";
+import { broadcastRoutes } from "./outbox/routes.ts";
+import { reminderRoutes, startReminderJobs } from "./reminders/index.ts";
+import { staffPlugin } from "./staff/index.ts";
 
 export interface BuildOptions {
   config: Config;
@@ -40,7 +46,8 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   const clock = options.clock ?? systemClock;
   const db = await openDb(config.databasePath);
   const secrets = loadSecrets(config);
-  const dialog = await buildDialog({ config, secrets, clock, log, db });
+  const catalogue = await loadCatalogue();
+  const dialog = await buildDialog({ config, secrets, clock, log, db, catalogue });
   const engine = new Engine({
     store: new TurnStore(db.sql),
     dialog,
@@ -49,9 +56,25 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   });
   const web = new WebChannel();
-  const ctx: AppContext = { config, secrets, db, clock, log, engine, channels: new Map(), onClose: [] };
+  const channels: AppContext["channels"] = new Map();
+  const dispatcher = new Dispatcher({
+    sql: db.sql,
+    channels,
+    clock,
+    log,
+    quietHours: config.REMINDER_QUIET_HOURS,
+    timeZone: config.TZ,
+  });
+  const ctx: AppContext = { config, secrets, db, clock, log, engine, channels, dispatcher, catalogue, onClose: [] };
   ctx.channels.set("web", web);
   if (config.apiChannelEnabled) ctx.channels.set("api", createApiChannel(config));
+  // WeChat only when a puppet is configured; without it the service runs unchanged.
+  const wechat = config.WECHATY_PUPPET ? new WechatChannel(ctx) : undefined;
+  if (wechat) {
+    ctx.channels.set("wechat", wechat);
+    ctx.wechatStatus = () => wechat.status();
+    ctx.onClose.push(() => wechat.stop());
+  }
 
   const app: FastifyInstance = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
@@ -77,10 +100,16 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   await app.register(healthRoutes(ctx));
   await app.register(messageRoutes(ctx));
   await app.register(webChatRoutes(ctx, web));
+  await app.register(staffPlugin(ctx));
+  await app.register(reminderRoutes(ctx));
+  await app.register(broadcastRoutes(ctx));
 
   app.addHook("onClose", async () => {
     for (const close of [...ctx.onClose].reverse()) await close();
     await db.close();
   });
+  // Last, once everything inbound messages reach exists; never throws (it reconnects instead).
+  await wechat?.start();
+  if (options.jobs !== false) startReminderJobs(ctx);
   return { app, ctx };
 }

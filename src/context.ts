@@ -4,8 +4,10 @@ import type { Secrets } from "./config/secrets.ts";
 import type { Db } from "./data/db.ts";
 import type { ChannelAdapter } from "./dialog/channel.ts";
 import type { Engine } from "./dialog/engine.ts";
+import type { Catalogue } from "./knowledge/index.ts";
 import type { ChannelId } from "./dialog/types.ts";
 import type { Clock } from "./lib/clock.ts";
+import type { Dispatcher } from "./outbox/dispatcher.ts";
 
 /** The services one running instance is made of, shared by routes, channels and jobs. */
 export interface AppContext {
@@ -16,6 +18,16 @@ export interface AppContext {
   log: Logger;
   engine: Engine;
   channels: Map<ChannelId, ChannelAdapter>;
+  /** The service catalogue (knowledge/), loaded and indexed once at start-up. */
+  catalogue: Catalogue;
+  /** Delivers the outbox (reminders, staff replies, notices, broadcasts); kick() after an enqueue. */
+  dispatcher: Dispatcher;
   /** Jobs and adapters stopped, in reverse order, on shutdown. */
   onClose: Array<() => Promise<void> | void>;
+  /**
+   * WeChat login state for the staff console's channel screen; absent when the channel is off.
+   * `qr` is the raw login QR payload, `qrUrl` an image of it (a locally rendered data: URL, usable
+   * as <img src>), `user` the logged-in account's name, `lastError` "<ISO time> <message>".
+   */
+  wechatStatus?: () => { loggedIn: boolean; qr?: string; qrUrl?: string; user?: string; lastError?: string };
 }

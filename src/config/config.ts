@@ -84,7 +84,8 @@ export const envSchema = z
     OPENAI_MODEL: optionalString,
     WECHATY_PUPPET: optionalString,
     TZ: withDefault(timeZone, "Asia/Shanghai"),
-    REMINDER_QUIET_HOURS: withDefault(windowSchema, "21:00-08:00"),
+    // The contract: unset means the default window, an explicit empty value means no quiet hours.
+    REMINDER_QUIET_HOURS: z.preprocess((v) => (v === undefined ? "21:00-08:00" : v), windowSchema),
     // Extras beyond the external contract, all optional.
     LOG_LEVEL: withDefault(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), "info"),
     DATA_ENCRYPTION_KEY: hex64,

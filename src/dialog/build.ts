@@ -2,10 +2,17 @@ import type { Logger } from "pino";
 import type { Config } from "../config/config.ts";
 import type { Secrets } from "../config/secrets.ts";
 import type { Db } from "../data/db.ts";
+import { createFlowsSkill } from "../flows/skill.ts";
+import { type Catalogue, loadCatalogue } from "../knowledge/index.ts";
 import type { Clock } from "../lib/clock.ts";
+import { createLlm } from "../llm/index.ts";
+import { reminderSkill } from "../reminders/skill.ts";
 import { Dialog } from "./dialog.ts";
 import { fallbackSkill } from "./skills/fallback.ts";
+import { faqSkill, feedbackSkill, safetySkill } from "./skills/faq.ts";
 import { guardsSkill } from "./skills/guards.ts";
+import { handoffSkill } from "./skills/handoff.ts";
+import { infoRequestSkill } from "./skills/info-request.ts";
 import { smallTalkSkill } from "./skills/small-talk.ts";
 
 /** What skills may depend on; loaded once at start-up. */
@@ -15,9 +22,31 @@ export interface DialogDeps {
   clock: Clock;
   log: Logger;
   db: Db;
+  /** The service catalogue; loaded from knowledge/ when not given. */
+  catalogue?: Catalogue;
 }
 
 /** The skills in the order they get a chance at each turn; the fallback is always last. */
-export async function buildDialog(_deps: DialogDeps): Promise<Dialog> {
-  return new Dialog([guardsSkill, smallTalkSkill, fallbackSkill]);
+export async function buildDialog(deps: DialogDeps): Promise<Dialog> {
+  const catalogue = deps.catalogue ?? (await loadCatalogue());
+  const llm = createLlm(deps.config, deps.log);
+  if (!llm) deps.log.info("LLM not configured (OPENAI_API_KEY / OPENAI_MODEL): answering from catalogue retrieval only");
+  return new Dialog([
+    // Words of distress are answered first, whatever else is going on (even mid-flow).
+    safetySkill(catalogue),
+    // Endorsement reminders (提醒我签注 / 退订提醒 / 订阅提醒) before the flows, so "帮我设置签注提醒"
+    // is not taken for the endorsement application; it stands aside while a flow is in progress.
+    reminderSkill({ sql: deps.db.sql, hashKey: deps.secrets.hashKey, timeZone: deps.config.TZ }),
+    // Then the guided flows: while a flow waits it owns every turn (guards, questions midway)
+    // except requests for a person, which it leaves to the handoff skill.
+    createFlowsSkill({ ...deps, isCatalogueQuestion: (text) => catalogue.understand(text).kind === "answer" }),
+    // 有用/没用/👍 after an answer, before the guards take a lone 👍 for "no words".
+    feedbackSkill(),
+    guardsSkill,
+    handoffSkill(deps.config),
+    infoRequestSkill(deps.db.sql),
+    smallTalkSkill,
+    faqSkill({ catalogue, llm }),
+    fallbackSkill,
+  ]);
 }

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { DuplicateMessageError, StaleConversationError, type TurnSnapshot, type TurnStore } from "../data/turn-store.ts";
 import type { Clock } from "../lib/clock.ts";
 import { KeyedQueue } from "../lib/keyed-queue.ts";
-import { cleanText } from "../lib/text.ts";
+import { cleanText, redactPersonalData } from "../lib/text.ts";
 import type { Dialog, DialogOutcome, DialogTurn } from "./dialog.ts";
 import { withChoices } from "./dialog.ts";
 import { parseState } from "./state.ts";
@@ -52,7 +52,7 @@ export class Engine {
     const snapshot = store.snapshot(message.channel, message.userId, now, message.displayName);
     if (message.messageId) {
       const previous = store.duplicate(snapshot.residentId, message.messageId);
-      if (previous) return previous;
+      if (previous) return { ...previous, duplicate: true };
     }
     const text = cleanText(message.text ?? "");
     const rate = nextRate(snapshot, now);
@@ -71,14 +71,15 @@ export class Engine {
       handoff: status === "escalated" || status === "staff",
     };
     try {
-      const messageIds = store.commit({
+      const messageIds = await store.commit({
         snapshot,
         channel: message.channel,
         userId: message.userId,
         now,
         // A rate-limited message is kept for the transcript but not marked processed, so a retry runs.
+        // ID and phone numbers are masked in the transcript; flows keep what they need encrypted.
         inbound: {
-          text: text || message.text || "",
+          text: redactPersonalData(text || message.text || ""),
           intent: outcome.intent,
           channelMessageId: limited ? undefined : message.messageId,
         },

@@ -36,6 +36,20 @@ export const conversationStateSchema = z.object({
   offer: z.enum(["handoff"]).optional(),
   /** Why a handoff was offered (wage, dispute, distress…), kept for the escalation reason. */
   offerReason: z.string().optional(),
+  /** Staff asked for more information on this application: the next message answers it. */
+  infoRequest: z.object({ applicationId: z.string() }).optional(),
+  /** "提醒我签注": registering a permit for endorsement reminders (src/reminders/skill.ts). */
+  reminderSetup: z
+    .object({
+      step: z.enum(["consent", "number", "date"]),
+      permitNumber: z.string().optional(),
+      /** Keyed hash of an ID number (never the number itself) and its masked form. */
+      idNumberHash: z.string().optional(),
+      idNumberMasked: z.string().optional(),
+      attempts: z.number().int().min(0).default(0),
+      updatedAt: z.number(),
+    })
+    .optional(),
 });
 export type ConversationState = z.infer<typeof conversationStateSchema>;
 

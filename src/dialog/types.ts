@@ -58,6 +58,8 @@ export type TurnResult = z.infer<typeof turnResultSchema> & {
   /** Internal: ids of the stored reply messages (not part of the API response). */
   messageIds?: number[];
   rateLimited?: boolean;
+  /** Internal: the stored result of a message already processed (nothing new was sent). */
+  duplicate?: boolean;
 };
 
 export const conversationStatuses = ["bot", "escalated", "staff", "closed"] as const;

@@ -32,7 +32,7 @@ describe("configuration", () => {
   });
 
   it("allows switching quiet hours off with an explicit empty value", () => {
-    expect(loadConfig({ REMINDER_QUIET_HOURS: "" }).REMINDER_QUIET_HOURS).toEqual({ from: "21:00", to: "08:00" });
+    expect(loadConfig({ REMINDER_QUIET_HOURS: "" }).REMINDER_QUIET_HOURS).toBeNull();
     expect(loadConfig({ REMINDER_QUIET_HOURS: "22:30-07:00" }).REMINDER_QUIET_HOURS).toEqual({ from: "22:30", to: "07:00" });
   });
 

@@ -35,7 +35,11 @@ describe("conversation engine", () => {
   it("answers a duplicate delivered concurrently once", async () => {
     const t = await createTestApp();
     try {
-      const [a, b, c] = await Promise.all([t.say("u-race", "你好", "x"), t.say("u-race", "你好", "x"), t.say("u-race", "你好", "x")]);
+      const [a, b, c] = await Promise.all([
+        t.say("u-race", "你好", "x"),
+        t.say("u-race", "你好", "x"),
+        t.say("u-race", "你好", "x"),
+      ]);
       expect(b).toEqual(a);
       expect(c).toEqual(a);
       const n = t.ctx.db.sql.prepare(`SELECT COUNT(*) AS n FROM "Message" WHERE direction = 'in'`).get() as { n: number };
@@ -58,7 +62,9 @@ describe("conversation engine", () => {
       expect(replay).toEqual(before);
       const after = await second.say("u-restart", "谢谢", "r-2");
       expect(after.conversationId).toBe(before.conversationId);
-      const n = second.ctx.db.sql.prepare(`SELECT COUNT(*) AS n FROM "Message" WHERE conversationId = ?`).get(before.conversationId) as {
+      const n = second.ctx.db.sql
+        .prepare(`SELECT COUNT(*) AS n FROM "Message" WHERE conversationId = ?`)
+        .get(before.conversationId) as {
         n: number;
       };
       expect(n.n).toBe(4);

@@ -10,7 +10,10 @@ describe("log redaction", () => {
   it("never writes ID numbers, phones or tokens to the log", () => {
     const lines: string[] = [];
     const log = createLogger("info", { write: (chunk: string) => void lines.push(chunk) });
-    log.info({ token: "secret-token", req: { headers: { authorization: "Bearer abc" } } }, "resident said 330203199001011234 and 13812345678");
+    log.info(
+      { token: "secret-token", req: { headers: { authorization: "Bearer abc" } } },
+      "resident said 330203199001011234 and 13812345678",
+    );
     log.info({ detail: { text: "我的身份证是330203199001011234" }, phone: "13900000000" }, "turn");
     const out = lines.join("\n");
     expect(lines).toHaveLength(2);

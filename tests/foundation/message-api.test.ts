@@ -94,7 +94,9 @@ describe("POST /api/v1/messages", () => {
     const res = await post({ channel: "api", userId: "u-ctrl", text: "\u0000你\u200b好\u0007" });
     expect(res.status).toBe(200);
     expect(res.body.replies[0].intent).toBe("greeting");
-    const stored = t.ctx.db.sql.prepare(`SELECT text FROM "Message" WHERE direction = 'in' ORDER BY id DESC LIMIT 1`).get() as { text: string };
+    const stored = t.ctx.db.sql.prepare(`SELECT text FROM "Message" WHERE direction = 'in' ORDER BY id DESC LIMIT 1`).get() as {
+      text: string;
+    };
     expect(stored.text).toBe("你好");
   });
 
@@ -127,7 +129,15 @@ describe("POST /api/v1/messages", () => {
   });
 
   it("never answers 500 to arbitrary garbage", async () => {
-    const payloads = ["[]", "null", "123", '"text"', '{"channel":null}', "{".repeat(5000), JSON.stringify({ channel: "api", userId: "u", text: "x", extra: { deep: [1, 2] } })];
+    const payloads = [
+      "[]",
+      "null",
+      "123",
+      '"text"',
+      '{"channel":null}',
+      "{".repeat(5000),
+      JSON.stringify({ channel: "api", userId: "u", text: "x", extra: { deep: [1, 2] } }),
+    ];
     for (const p of payloads) {
       const res = await post(p, auth, true);
       expect(res.status, p.slice(0, 40)).toBeLessThan(500);
@@ -141,7 +151,9 @@ describe("de-duplication", () => {
     const second = await t.say("u-dup", "你好", "m-1");
     expect(second).toEqual(first);
     const count = t.ctx.db.sql
-      .prepare(`SELECT COUNT(*) AS n FROM "Message" m JOIN "Resident" r ON r.id = m.residentId WHERE r.channelUserId = 'u-dup' AND m.direction = 'in'`)
+      .prepare(
+        `SELECT COUNT(*) AS n FROM "Message" m JOIN "Resident" r ON r.id = m.residentId WHERE r.channelUserId = 'u-dup' AND m.direction = 'in'`,
+      )
       .get() as { n: number };
     expect(count.n).toBe(1);
   });

@@ -36,27 +36,29 @@ describe("web chat over a real HTTP server", () => {
       headers: { "content-type": "application/json", cookie },
       body: JSON.stringify({ text: "你好" }),
     });
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.replies[0].intent).toBe("greeting");
-    const history = await (await fetch(`${base}/chat/history`, { headers: { cookie } })).json();
+    const history = (await (await fetch(`${base}/chat/history`, { headers: { cookie } })).json()) as any;
     expect(history.messages.map((m: { author: string }) => m.author)).toEqual(["resident", "bot"]);
 
     const forged = `yj_sid=${cookie.split("=")[1]!.split(".")[0]}.forgedsignature`;
-    const other = await (await fetch(`${base}/chat/history`, { headers: { cookie: forged } })).json();
+    const other = (await (await fetch(`${base}/chat/history`, { headers: { cookie: forged } })).json()) as any;
     expect(other.messages).toEqual([]);
   });
 
   it("wakes an open page over server-sent events when a proactive message arrives", async () => {
     const cookie = cookieOf(await fetch(`${base}/`));
-    const first = await (
+    const first = (await (
       await fetch(`${base}/chat/messages`, {
         method: "POST",
         headers: { "content-type": "application/json", cookie },
         body: JSON.stringify({ text: "你好" }),
       })
-    ).json();
+    ).json()) as { conversationId: string };
     const residentId = (
-      t.ctx.db.sql.prepare(`SELECT residentId FROM "Conversation" WHERE id = ?`).get(first.conversationId) as { residentId: string }
+      t.ctx.db.sql.prepare(`SELECT residentId FROM "Conversation" WHERE id = ?`).get(first.conversationId) as {
+        residentId: string;
+      }
     ).residentId;
 
     const controller = new AbortController();
@@ -65,15 +67,20 @@ describe("web chat over a real HTTP server", () => {
     const reader = events.body!.getReader();
     await reader.read(); // retry: header
 
-    const userId = (t.ctx.db.sql.prepare(`SELECT channelUserId FROM "Resident" WHERE id = ?`).get(residentId) as { channelUserId: string })
-      .channelUserId;
-    enqueueDelivery(t.ctx.db.sql, { residentId, channel: "web", kind: "staff", text: "您好，我是工作人员小王。", dedupeKey: "t1", author: "staff" }, Date.now());
+    const userId = (
+      t.ctx.db.sql.prepare(`SELECT channelUserId FROM "Resident" WHERE id = ?`).get(residentId) as { channelUserId: string }
+    ).channelUserId;
+    enqueueDelivery(
+      t.ctx.db.sql,
+      { residentId, channel: "web", kind: "staff", text: "您好，我是工作人员小王。", dedupeKey: "t1", author: "staff" },
+      Date.now(),
+    );
     await t.ctx.channels.get("web")!.send({ id: "t1", channel: "web", userId, text: "", kind: "staff" });
     const chunk = new TextDecoder().decode((await reader.read()).value);
     expect(chunk).toContain("event: wake");
     controller.abort();
 
-    const history = await (await fetch(`${base}/chat/history?after=0`, { headers: { cookie } })).json();
+    const history = (await (await fetch(`${base}/chat/history?after=0`, { headers: { cookie } })).json()) as any;
     const last = history.messages.at(-1);
     expect(last).toMatchObject({ author: "staff", text: "您好，我是工作人员小王。" });
   });
@@ -86,6 +93,6 @@ describe("web chat over a real HTTP server", () => {
       body: JSON.stringify({ text: "长".repeat(2001) }),
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.code).toBe("invalid_request");
+    expect(((await res.json()) as any).error.code).toBe("invalid_request");
   });
 });

@@ -27,6 +27,9 @@ export async function createTestApp(
     API_TOKEN,
     LOG_LEVEL: "silent",
     REMINDER_QUIET_HOURS: "",
+    // A known first admin, so no one-time password is printed for every test app.
+    STAFF_ADMIN_USERNAME: "admin",
+    STAFF_ADMIN_PASSWORD: "admin-password-1",
     ...env,
   });
   const clock = new ManualClock(opts.now === undefined ? Date.now() : new Date(opts.now).getTime());

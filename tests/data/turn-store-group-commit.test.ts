@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Db, openDb } from "../../src/data/db.ts";
+import { StaleConversationError, type TurnCommit, type TurnSnapshot, TurnStore } from "../../src/data/turn-store.ts";
+
+let dir: string;
+let db: Db;
+let store: TurnStore;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "yongju-turn-store-"));
+  db = await openDb(join(dir, "app.db"));
+  store = new TurnStore(db.sql);
+});
+afterAll(async () => {
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function turn(snapshot: TurnSnapshot, userId: string, text: string, now: number): TurnCommit {
+  return {
+    snapshot,
+    channel: "api",
+    userId,
+    now,
+    inbound: { text, intent: "faq" },
+    replies: [{ text: `答复：${text}`, intent: "faq" }],
+    result: { conversationId: snapshot.conversationId, replies: [], handoff: false },
+    state: "{}",
+    status: "bot",
+    rate: { windowStart: now, count: 1 },
+  };
+}
+
+/** What another process reading the database file sees: only committed data. */
+function storedTexts(residentId: string): string[] {
+  const reader = new Database(db.path, { readonly: true });
+  try {
+    return (
+      reader.prepare(`SELECT text FROM "Message" WHERE residentId = ? ORDER BY id`).all(residentId) as { text: string }[]
+    ).map((r) => r.text);
+  } finally {
+    reader.close();
+  }
+}
+
+describe("group commit of turns", () => {
+  it("answers each turn only once it is committed, and a failing turn rolls back alone", async () => {
+    const now = 1_800_000_000_000;
+    const a = store.snapshot("api", "resident-a", now);
+    const b = store.snapshot("api", "resident-b", now);
+    const c = store.snapshot("api", "resident-c", now);
+    // resident-b's conversation changes behind the turn's back (another process): its version is stale.
+    db.sql.prepare(`UPDATE "Conversation" SET version = version + 1 WHERE id = ?`).run(b.conversationId);
+
+    const seen: Record<string, string[]> = {};
+    const commits = [
+      store.commit(turn(a, "resident-a", "居住证怎么续签", now)).then(() => {
+        seen.a = storedTexts(a.residentId);
+      }),
+      store.commit(turn(b, "resident-b", "社保怎么转移", now)),
+      store.commit(turn(c, "resident-c", "孩子怎么上学", now)).then(() => {
+        seen.c = storedTexts(c.residentId);
+      }),
+    ];
+    const [ra, rb, rc] = await Promise.allSettled(commits);
+
+    expect(ra.status).toBe("fulfilled");
+    expect(rc.status).toBe("fulfilled");
+    expect(rb.status === "rejected" && rb.reason instanceof StaleConversationError).toBe(true);
+    // When a resident's turn resolves, its message and reply are already readable from another connection.
+    expect(seen.a).toEqual(["居住证怎么续签", "答复：居住证怎么续签"]);
+    expect(seen.c).toEqual(["孩子怎么上学", "答复：孩子怎么上学"]);
+    // The stale turn left nothing behind, not even its inbound message.
+    expect(storedTexts(b.residentId)).toEqual([]);
+  });
+
+  it("keeps working after a failed batch member: the next turn of that resident commits", async () => {
+    const now = 1_800_000_100_000;
+    const b = store.snapshot("api", "resident-b", now);
+    await store.commit(turn(b, "resident-b", "社保怎么转移", now));
+    expect(storedTexts(b.residentId)).toEqual(["社保怎么转移", "答复：社保怎么转移"]);
+  });
+});
