@@ -101,6 +101,7 @@ export class TurnStore {
   private readonly insertConversation: Database.Statement;
   private readonly updateResidentRate: Database.Statement;
   private readonly updateConversation: Database.Statement;
+  private readonly updateConversationState: Database.Statement;
   private readonly insertMessage: Database.Statement;
   private readonly commitTx: (c: TurnCommit) => number[];
   private readonly batchTx: (batch: PendingCommit[]) => Array<{ ids: number[] } | { err: unknown }>;
@@ -130,6 +131,10 @@ export class TurnStore {
     this.updateConversation = sql.prepare(`
       UPDATE "Conversation" SET status = ?, state = ?, version = version + 1, updatedAt = ?, lastMessageAt = ?
       WHERE id = ? AND version = ?`);
+    // Most turns keep the status: leaving it out of SET spares the status index a write.
+    this.updateConversationState = sql.prepare(`
+      UPDATE "Conversation" SET state = ?, version = version + 1, updatedAt = ?, lastMessageAt = ?
+      WHERE id = ? AND version = ?`);
     this.insertMessage = sql.prepare(`
       INSERT INTO "Message" (conversationId, residentId, direction, author, text, intent, sources, choices,
                              channelMessageId, result, createdAt)
@@ -144,7 +149,10 @@ export class TurnStore {
       const s = c.snapshot;
       this.updateResidentRate.run(c.rate.windowStart, c.rate.count, c.now, s.residentId);
       if (c.resident) this.patchResident(s.residentId, c.resident);
-      const changed = this.updateConversation.run(c.status, c.state, c.now, c.now, s.conversationId, s.version);
+      const changed =
+        c.status === s.status
+          ? this.updateConversationState.run(c.state, c.now, c.now, s.conversationId, s.version)
+          : this.updateConversation.run(c.status, c.state, c.now, c.now, s.conversationId, s.version);
       if (changed.changes !== 1) throw new StaleConversationError();
       if (c.conversation) this.patchConversation(s.conversationId, c.conversation);
       try {

@@ -32,7 +32,8 @@ const RATE_WINDOW_MS = 60_000;
 /**
  * The conversation core: one entry point turns an inbound message from any channel into
  * replies. Per resident, messages run strictly in arrival order; each turn's inbound message,
- * new state, replies and side effects are committed in one transaction before anyone sees a reply.
+ * new state, replies and side effects are committed atomically (its own savepoint in a group
+ * commit, see TurnStore) before anyone sees a reply.
  */
 export class Engine {
   readonly events = new EventEmitter();

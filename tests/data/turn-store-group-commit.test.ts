@@ -66,7 +66,11 @@ describe("group commit of turns", () => {
         seen.c = storedTexts(c.residentId);
       }),
     ];
-    const [ra, rb, rc] = await Promise.allSettled(commits);
+    const [ra, rb, rc] = (await Promise.allSettled(commits)) as [
+      PromiseSettledResult<unknown>,
+      PromiseSettledResult<unknown>,
+      PromiseSettledResult<unknown>,
+    ];
 
     expect(ra.status).toBe("fulfilled");
     expect(rc.status).toBe("fulfilled");
