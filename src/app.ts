@@ -5,7 +5,6 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
 import { createApiChannel } from "./channels/api/adapter.ts";
-import { WechatChannel } from "./channels/wechaty/adapter.ts";
 import { WebChannel } from "./channels/web/adapter.ts";
 import { webChatRoutes } from "./channels/web/routes.ts";
 import type { Config } from "./config/config.ts";
@@ -69,7 +68,9 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   ctx.channels.set("web", web);
   if (config.apiChannelEnabled) ctx.channels.set("api", createApiChannel(config));
   // WeChat only when a puppet is configured; without it the service runs unchanged.
-  const wechat = config.WECHATY_PUPPET ? new WechatChannel(ctx) : undefined;
+  // Loaded lazily: importing wechaty costs over a second of start-up that a service without
+  // WeChat should not pay.
+  const wechat = config.WECHATY_PUPPET ? new (await import("./channels/wechaty/adapter.ts")).WechatChannel(ctx) : undefined;
   if (wechat) {
     ctx.channels.set("wechat", wechat);
     ctx.wechatStatus = () => wechat.status();

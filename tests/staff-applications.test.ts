@@ -134,7 +134,9 @@ describe("application review", () => {
     expect((await api("POST", "/permits", reviewer, [permit])).statusCode).toBe(200);
     const res = await api("POST", `/applications/${a4}/decision`, reviewer, { decision: "approve", reason: "" });
     expect(res.statusCode).toBe(200);
-    const row = t.ctx.db.sql.prepare(`SELECT endorseBy FROM "Permit" WHERE permitNumber = ?`).get("NB2025000123") as { endorseBy: string };
+    const row = t.ctx.db.sql.prepare(`SELECT endorseBy FROM "Permit" WHERE permitNumber = ?`).get("NB2025000123") as {
+      endorseBy: string;
+    };
     expect(row.endorseBy).toBe("2027-04-01");
   });
 

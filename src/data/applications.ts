@@ -1,3 +1,4 @@
+import { localDate } from "../lib/local-time.ts";
 import { randomInt, randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import { redactPersonalData } from "../lib/text.ts";
@@ -48,7 +49,7 @@ export const REFERENCE_PATTERN = /YJ\d{8}-[0-9A-Z]{4}/i;
 
 /** YJ20261128-4F7K: the local date of submission and four random characters. */
 export function newReference(now: number, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(now);
+  const parts = localDate(now, timeZone);
   let suffix = "";
   for (let i = 0; i < 4; i++) suffix += REFERENCE_ALPHABET[randomInt(REFERENCE_ALPHABET.length)];
   return `YJ${parts.replaceAll("-", "")}-${suffix}`;

@@ -1,3 +1,5 @@
+import { localDate } from "../lib/local-time.ts";
+
 /**
  * Calendar dates as whole days since 1970-01-01 ("day numbers"), so arithmetic never meets
  * daylight-saving or time-zone surprises. "Today" is the local date of the turn's `now` in the
@@ -8,7 +10,7 @@ const DAY_MS = 86_400_000;
 
 /** The local calendar day of an instant in a time zone. */
 export function localDay(now: number, timeZone: string): number {
-  const text = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(now);
+  const text = localDate(now, timeZone);
   const [y, m, d] = text.split("-").map(Number) as [number, number, number];
   return Math.floor(Date.UTC(y, m - 1, d) / DAY_MS);
 }

@@ -3,6 +3,7 @@ import { Bm25Index } from "../nlu/bm25.ts";
 import { isInjection, outOfScopeTopics } from "../nlu/intents.ts";
 import { domainWords } from "../nlu/lexicon.ts";
 import type { Entry } from "./schema.ts";
+import { memoizeRecent } from "../lib/memo.ts";
 
 export interface SearchHit {
   id: string;
@@ -125,7 +126,9 @@ export class Catalogue {
    * Decides what a message asks: the entry (or entries) to answer from, a question back when
    * two or three are equally likely, or that it is out of scope / not understood.
    */
-  understand(text: string): Understanding {
+  readonly understand: (text: string) => Understanding = memoizeRecent((text: string) => this.understandUncached(text));
+
+  private understandUncached(text: string): Understanding {
     if (isInjection(text)) return { kind: "out_of_scope", reason: "injection" };
     const normalized = this.analyzer.normalize(text);
     const tokens = this.analyzer.queryTokens(normalized);

@@ -2,6 +2,7 @@ import * as OpenCC from "opencc-js";
 import { pinyin } from "pinyin-pro";
 import { english, homeProvinces, pinyinSingles, synonyms } from "./lexicon.ts";
 import { isCommonWord } from "./segment.ts";
+import { memoizeRecent } from "../lib/memo.ts";
 
 const toSimplified = OpenCC.Converter({ from: "twp", to: "cn" });
 /** Characters that exist only in Traditional script are rare in Simplified text: skip OpenCC when none could be. */
@@ -13,7 +14,9 @@ const EMOJI = /\p{Extended_Pictographic}|[\u{1F3FB}-\u{1F3FF}]|\u{FE0F}|\u{200D}
  * Width, case and script: full-width letters and digits become half-width (NFKC), Latin is
  * lower-cased, Traditional Chinese becomes Simplified, emoji and repeated spaces go.
  */
-export function basicNormalize(text: string): string {
+export const basicNormalize = memoizeRecent(normalizeUncached);
+
+function normalizeUncached(text: string): string {
   let t = text.normalize("NFKC").toLowerCase();
   if (MAYBE_TRADITIONAL.test(t)) t = toSimplified(t);
   return t

@@ -3,18 +3,7 @@
  * strings (they compare and index correctly as text), and the reminder stages of a permit.
  */
 
-const dateFormatters = new Map<string, Intl.DateTimeFormat>();
-
-/** The local calendar date of an instant in a time zone, as YYYY-MM-DD. */
-export function localDate(now: number, timeZone: string): string {
-  let f = dateFormatters.get(timeZone);
-  if (!f) {
-    // en-CA formats as YYYY-MM-DD.
-    f = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
-    dateFormatters.set(timeZone, f);
-  }
-  return f.format(new Date(now));
-}
+export { localDate } from "../lib/local-time.ts";
 
 const DAY_MS = 86_400_000;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

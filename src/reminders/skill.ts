@@ -39,7 +39,6 @@ const clean = (text: string) => text.replace(/[\s。.!！~～,，]/g, "");
  * due date one year later). Waits aside while a guided flow is active.
  */
 export function reminderSkill(deps: ReminderSkillDeps): Skill {
-
   const outcome = (
     turn: DialogTurn,
     intent: string,

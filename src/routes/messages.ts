@@ -43,6 +43,9 @@ export function messageRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           body: messageBody,
           response: { 200: turnResultSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 429: errorSchema },
         },
+        // The handler builds the exact response shape itself, so the hot path skips a second zod
+        // pass over the output; the schemas above still document it in /docs.
+        serializerCompiler: () => (data) => JSON.stringify(data),
       },
       async (request) => {
         const body = request.body;
@@ -56,7 +59,12 @@ export function messageRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           messageId: body.messageId,
         });
         if (result.rateLimited) throw errors.tooMany("Too many messages from this user; wait a minute and try again.");
-        return result;
+        return {
+          conversationId: result.conversationId,
+          replies: result.replies,
+          ...(result.awaiting ? { awaiting: result.awaiting } : {}),
+          handoff: result.handoff,
+        };
       },
     );
   };

@@ -197,7 +197,12 @@ export function decideApplication(
     // An approved endorsement moves the permit's next endorsement date on a year, so its
     // reminders follow; same transaction as the decision.
     if (decision === "approve" && a.type === "permit_endorsement") {
-      onEndorsementApproved(sql, { id, residentId: a.residentId, idNumberHash: a.idNumberHash, data: a.data }, now, ctx.config.TZ);
+      onEndorsementApproved(
+        sql,
+        { id, residentId: a.residentId, idNumberHash: a.idNumberHash, data: a.data },
+        now,
+        ctx.config.TZ,
+      );
     }
     if (decision === "request_info") {
       // The resident's next chat message answers the question (src/dialog/skills/info-request.ts).

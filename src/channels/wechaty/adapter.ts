@@ -19,7 +19,8 @@ import { KeyedQueue } from "../../lib/keyed-queue.ts";
 import { MAX_TEXT_LENGTH } from "../../lib/text.ts";
 import { qrAsDataUrl, qrForTerminal } from "./qr.ts";
 import { KIND_PLACEHOLDER, renderTurn } from "./render.ts";
-import { endOfLocalDay, localDay, PacedQueue, startOfLocalDay } from "./send-queue.ts";
+import { endOfLocalDay, localDate as localDay, startOfLocalDay } from "../../lib/local-time.ts";
+import { PacedQueue } from "./send-queue.ts";
 
 /** What the staff console's channel screen shows. */
 export type WechatStatus = ReturnType<NonNullable<AppContext["wechatStatus"]>>;

@@ -125,28 +125,3 @@ export class PacedQueue {
     }
   }
 }
-
-/** The local calendar day ("YYYY-MM-DD") of an instant in a time zone. */
-export function localDay(now: number, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(now);
-}
-
-/** Epoch ms of the local midnight that starts the day `now` falls on. */
-export function startOfLocalDay(now: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(now);
-  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const msIntoDay = ((part("hour") * 60 + part("minute")) * 60 + part("second")) * 1000 + (now % 1000);
-  return now - msIntoDay;
-}
-
-/** Epoch ms of the local midnight that ends the day `now` falls on. */
-export function endOfLocalDay(now: number, timeZone: string): number {
-  // 36 h past the start of today is always inside tomorrow, DST or not.
-  return startOfLocalDay(startOfLocalDay(now, timeZone) + 36 * 3_600_000, timeZone);
-}
