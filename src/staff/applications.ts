@@ -19,7 +19,7 @@ import { AppError, errors } from "../http/errors.ts";
 import { decryptSecret, maskPhone } from "../lib/crypto.ts";
 import type { StaffPrincipal } from "./auth.ts";
 import { READ_AUDIT_WINDOW_MS } from "./conversations.ts";
-import { applicationStatusLabels, typeLabel } from "./labels.ts";
+import { applicationStatusLabels, applicationSummary, typeLabel } from "./labels.ts";
 import { kickDispatcher } from "./runtime.ts";
 
 export const applicationStatuses = ["pending", "info_requested", "approved", "rejected"] as const;
@@ -62,28 +62,11 @@ function parseInfoRequest(text: string | null): Partial<InfoRequestRecord> | nul
   }
 }
 
-/** What a list shows: no ID number, no phone. */
-function summary(a: StaffApplicationRow) {
-  return {
-    id: a.id,
-    reference: a.reference,
-    type: a.type,
-    typeLabel: typeLabel(a.type),
-    status: a.status,
-    statusLabel: applicationStatusLabels[a.status] ?? a.status,
-    name: a.name,
-    idNumberMasked: a.idNumberMasked,
-    district: a.district,
-    channel: a.channel,
-    createdAt: a.createdAt,
-    decidedAt: a.decidedAt,
-  };
-}
-export type ApplicationSummaryForStaff = ReturnType<typeof summary>;
+export type ApplicationSummaryForStaff = ReturnType<typeof applicationSummary>;
 
 export function listForStaff(ctx: AppContext, filter: ApplicationFilter) {
   const { items, total } = listApplicationsForStaff(ctx.db.sql, filter);
-  return { items: items.map(summary), total };
+  return { items: items.map(applicationSummary), total };
 }
 
 function load(ctx: AppContext, id: string): StaffApplicationRow {
@@ -95,7 +78,7 @@ function load(ctx: AppContext, id: string): StaffApplicationRow {
 function detail(ctx: AppContext, a: StaffApplicationRow) {
   const conversation = conversationOfResident(ctx.db.sql, a.residentId);
   return {
-    ...summary(a),
+    ...applicationSummary(a),
     data: parseData(a.data),
     phoneMasked: a.phone ? maskPhone(a.phone) : null,
     hasIdNumber: Boolean(a.idNumberEnc),

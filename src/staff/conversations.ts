@@ -20,7 +20,7 @@ import { errors } from "../http/errors.ts";
 import { maskPhone } from "../lib/crypto.ts";
 import { redactPersonalData } from "../lib/text.ts";
 import type { StaffPrincipal } from "./auth.ts";
-import { applicationStatusLabels, typeLabel } from "./labels.ts";
+import { applicationSummary } from "./labels.ts";
 import { kickDispatcher } from "./runtime.ts";
 
 /** A read of the same conversation by the same person is audited at most this often. */
@@ -93,17 +93,8 @@ export function viewConversation(ctx: AppContext, staff: StaffPrincipal, id: str
     })),
     notes: listNotes(sql, id).map((n) => ({ id: n.id, text: n.text, staffName: n.staffName, createdAt: n.createdAt })),
     applications: listResidentApplicationsForStaff(sql, c.residentId).map((a) => ({
-      id: a.id,
-      reference: a.reference,
-      type: a.type,
-      typeLabel: typeLabel(a.type),
-      status: a.status,
-      statusLabel: applicationStatusLabels[a.status] ?? a.status,
-      name: a.name,
-      idNumberMasked: a.idNumberMasked,
+      ...applicationSummary(a),
       phoneMasked: a.phone ? maskPhone(a.phone) : null,
-      district: a.district,
-      createdAt: a.createdAt,
     })),
   };
 }

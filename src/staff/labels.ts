@@ -1,3 +1,5 @@
+import type { StaffApplicationRow } from "../data/staff.ts";
+
 /** Chinese names staff and residents read for codes stored in the database. */
 export const applicationTypeLabels: Record<string, string> = {
   address_report: "居住登记申报",
@@ -21,4 +23,22 @@ export function maskName(name: string | null): string | null {
   if (chars.length <= 1) return name;
   if (chars.length === 2) return `${chars[0]}*`;
   return `${chars[0]}${"*".repeat(chars.length - 2)}${chars[chars.length - 1]}`;
+}
+
+/** What a list shows: no ID number, no phone. */
+export function applicationSummary(a: StaffApplicationRow) {
+  return {
+    id: a.id,
+    reference: a.reference,
+    type: a.type,
+    typeLabel: typeLabel(a.type),
+    status: a.status,
+    statusLabel: applicationStatusLabels[a.status] ?? a.status,
+    name: a.name,
+    idNumberMasked: a.idNumberMasked,
+    district: a.district,
+    channel: a.channel,
+    createdAt: a.createdAt,
+    decidedAt: a.decidedAt,
+  };
 }
