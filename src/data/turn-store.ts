@@ -155,8 +155,10 @@ export class TurnStore {
           : this.updateConversation.run(c.status, c.state, c.now, c.now, s.conversationId, s.version);
       if (changed.changes !== 1) throw new StaleConversationError();
       if (c.conversation) this.patchConversation(s.conversationId, c.conversation);
+      // The inbound message's id comes first, then the replies' ids.
+      const ids: number[] = [];
       try {
-        this.insertMessage.run(
+        const inbound = this.insertMessage.run(
           s.conversationId,
           s.residentId,
           "in",
@@ -169,11 +171,11 @@ export class TurnStore {
           c.inbound.channelMessageId ? JSON.stringify(c.result) : null,
           c.now,
         );
+        ids.push(Number(inbound.lastInsertRowid));
       } catch (err) {
         if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") throw new DuplicateMessageError();
         throw err;
       }
-      const ids: number[] = [];
       for (const reply of c.replies) {
         const info = this.insertMessage.run(
           s.conversationId,
@@ -247,7 +249,7 @@ export class TurnStore {
 
   /**
    * Persists one turn atomically, together with the other turns of this event-loop cycle;
-   * resolves with the ids of the stored replies once they are committed.
+   * resolves with the ids of the stored messages (inbound first, then the replies) once they are committed.
    */
   commit(c: TurnCommit): Promise<number[]> {
     return new Promise((resolve, reject) => {

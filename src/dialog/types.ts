@@ -55,7 +55,7 @@ export const turnResultSchema = z.object({
   handoff: z.boolean(),
 });
 export type TurnResult = z.infer<typeof turnResultSchema> & {
-  /** Internal: ids of the stored reply messages (not part of the API response). */
+  /** Internal: ids of the stored messages, the inbound one first, then the replies (not in the API response). */
   messageIds?: number[];
   rateLimited?: boolean;
   /** Internal: the stored result of a message already processed (nothing new was sent). */

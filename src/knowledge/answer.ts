@@ -38,11 +38,16 @@ function detail(entry: Entry, aspect: Aspect): string | null {
   return null;
 }
 
-/** Specifics staff have filled in (phone, address, entry point…); empty ones are never shown. */
-export function filledFields(entry: Entry): string[] {
+/**
+ * Specifics staff have filled in (phone, address, entry point…). A field still empty is named
+ * only when the answer's own text points the resident to it ("见下方…"), and then honestly:
+ * not yet published, ask a person — never an invented value.
+ */
+export function filledFields(entry: Entry, shownText = ""): string[] {
+  const pointsBelow = shownText.includes("见下方");
   return Object.values(entry.configurable)
-    .filter((f) => f.value)
-    .map((f) => `${f.label}：${f.value}`);
+    .filter((f) => f.value || (pointsBelow && shownText.includes(f.label)))
+    .map((f) => `${f.label}：${f.value ?? "暂未公布，具体以当地公布为准；也可以说“转人工”问工作人员"}`);
 }
 
 /** "来源：《A》《B》" — the last line of every catalogue answer. */
@@ -103,7 +108,7 @@ export function composeAnswer(
   parts.push(`👉 ${entry.nextStep.trim()}`);
   // The next step usually names the flow's command already; otherwise offer it in words.
   if (opts.action && !entry.nextStep.includes(opts.action.choice)) parts.push(opts.action.text);
-  const fields = filledFields(entry);
+  const fields = filledFields(entry, parts.join("\n"));
   if (fields.length) parts.push(fields.join("\n"));
   if (opts.offer) parts.push(handoffOffer[opts.offer]);
   if (opts.also) parts.push(`您还问到了“${opts.also.title}”，点下面的第一个选项就能看到。`);
@@ -130,7 +135,7 @@ export function composeLlmAnswer(
   const main = cited[0]!;
   const parts = [text.trim(), `👉 ${main.nextStep.trim()}`];
   if (opts.action && !main.nextStep.includes(opts.action.choice)) parts.push(opts.action.text);
-  const fields = cited.flatMap(filledFields);
+  const fields = cited.flatMap((e) => filledFields(e, parts.join("\n")));
   if (fields.length) parts.push(fields.join("\n"));
   if (opts.offer) parts.push(handoffOffer[opts.offer]);
   if (opts.also) parts.push(`您还问到了“${opts.also.title}”，点下面的第一个选项就能看到。`);

@@ -11,6 +11,10 @@
   const APP_TYPES = { address_report: "居住登记申报", address_deregistration: "居住登记注销", permit_endorsement: "居住证签注" };
   const APP_STATUS = { pending: "待审核", info_requested: "待补充材料", approved: "已通过", rejected: "未通过" };
   const CHANNELS = { web: "网页", api: "接口", wechat: "微信" };
+  // Ningbo's ten county-level divisions, as residents choose them in the guided flows.
+  const DISTRICTS = Object.fromEntries(
+    ["海曙区", "江北区", "北仑区", "镇海区", "鄞州区", "奉化区", "余姚市", "慈溪市", "宁海县", "象山县"].map((d) => [d, d]),
+  );
   const BROADCAST_STATUS = { queued: "排队中", sending: "发送中", done: "已完成", cancelled: "已取消" };
   const AUTHORS = { resident: "居民", bot: "助手", staff: "工作人员" };
   const AUDIT_ACTIONS = {
@@ -546,7 +550,7 @@
     const gen = state.gen;
     const type = h("select", { name: "type" }, options(APP_TYPES, params.get("type"), "全部类型"));
     const status = h("select", { name: "status" }, options(APP_STATUS, params.get("status") ?? "pending", "全部状态"));
-    const district = h("input", { name: "district", placeholder: "如 鄞州区", value: params.get("district") || "", size: 10 });
+    const district = h("select", { name: "district" }, options(DISTRICTS, params.get("district") || "", "全部区县"));
     const from = h("input", { name: "from", type: "date", value: params.get("from") || "" });
     const to = h("input", { name: "to", type: "date", value: params.get("to") || "" });
     const list = h("div", {});
@@ -856,7 +860,7 @@
     const gen = state.gen;
     const text = h("textarea", { name: "text", placeholder: "通知内容（居民会在各自的渠道收到）", maxlength: 1000 });
     const channel = h("select", { name: "channel" }, options(CHANNELS, "", "全部渠道"));
-    const district = h("input", { name: "district", placeholder: "全部区县，或如 鄞州区", size: 14 });
+    const district = h("select", { name: "district" }, options(DISTRICTS, "", "全部区县"));
     const preview = h("p", { class: "muted" }, "");
     const progress = h("div", {});
     const recent = h("div", {});

@@ -25,7 +25,9 @@
       who.textContent = "工作人员";
       el.appendChild(who);
     }
-    el.appendChild(document.createTextNode(m.text));
+    // The citation is shown as a styled line below, so drop the plain "来源：…" line of the text.
+    const text = m.sources && m.sources.length ? m.text.replace(/\n*来源：[^\n]*$/, "") : m.text;
+    el.appendChild(document.createTextNode(text));
     if (m.sources && m.sources.length) {
       const src = document.createElement("div");
       src.className = "src";
@@ -49,7 +51,14 @@
     scroll();
   }
 
+  let refreshAfterSend = false;
+
   async function refresh() {
+    // While a message is on its way, its answer arrives with the POST; refresh afterwards.
+    if (busy) {
+      refreshAfterSend = true;
+      return;
+    }
     try {
       const res = await fetch(`/chat/history?after=${lastId}`, { credentials: "same-origin" });
       if (!res.ok) return;
@@ -79,8 +88,13 @@
       if (!res.ok) {
         render({ author: "bot", text: data.error?.message || "网络有点问题，请稍后再试。" });
       } else {
+        // messageIds: the resident's own message first, then the replies.
         const ids = data.messageIds || [];
-        data.replies.forEach((r, i) => render({ ...r, id: ids[i], author: "bot" }));
+        if (ids[0]) {
+          shown.add(ids[0]);
+          lastId = Math.max(lastId, ids[0]);
+        }
+        data.replies.forEach((r, i) => render({ ...r, id: ids[i + 1], author: "bot" }));
         status.textContent = data.handoff ? "已转接工作人员，请稍候" : "新宁波人的办事小帮手";
       }
     } catch {
@@ -90,11 +104,16 @@
       busy = false;
       send.disabled = false;
       input.focus();
+      if (refreshAfterSend) {
+        refreshAfterSend = false;
+        refresh();
+      }
     }
   }
 
   form.addEventListener("submit", (e) => {
     e.preventDefault();
+    if (busy) return; // keep what was typed until the previous message is answered
     const text = input.value;
     input.value = "";
     submit(text);
