@@ -1,5 +1,7 @@
 import { buildApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config/config.ts";
+import { FlowFileError } from "./flows/loader.ts";
+import { CatalogueError } from "./knowledge/load.ts";
 
 // Reminders and quiet hours are local times; the contract's default zone is Asia/Shanghai.
 process.env.TZ ||= "Asia/Shanghai";
@@ -43,6 +45,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err);
+  // Content errors (a broken catalogue entry or flow file) name the file and field: say just that.
+  if (err instanceof CatalogueError || err instanceof FlowFileError) console.error(`Cannot start: ${err.message}`);
+  else console.error(err);
   process.exit(1);
 });
