@@ -32,7 +32,23 @@ describe("staff accounts and sessions", () => {
     );
     expect(printed).toHaveLength(1);
     const password = /password: (\S+)/.exec(printed[0] as string)?.[1] as string;
-    expect((await login("admin", password)).statusCode).toBe(200);
+    const signedIn = await login("admin", password);
+    expect(signedIn.statusCode).toBe(200);
+    expect(signedIn.json().user.mustChangePassword).toBe(true);
+    // Until the one-time password is replaced, nothing else is allowed.
+    const oneTime = bearer(signedIn.json().token);
+    const blocked = await t.app.inject({ method: "GET", url: "/api/v1/staff/stats", headers: oneTime });
+    expect(blocked.statusCode).toBe(403);
+    expect(blocked.json().error.code).toBe("password_change_required");
+    const changed = await t.app.inject({
+      method: "POST",
+      url: "/api/v1/staff/me/password",
+      headers: oneTime,
+      payload: { currentPassword: password, password: "my-own-password-1" },
+    });
+    expect(changed.statusCode).toBe(200);
+    expect((await t.app.inject({ method: "GET", url: "/api/v1/staff/stats", headers: oneTime })).statusCode).toBe(200);
+    expect((await login("admin", "my-own-password-1")).json().user.mustChangePassword).toBe(false);
     // Next start: accounts exist, nothing is printed again.
     await ensureFirstAdmin(t.ctx, (l) => printed.push(l));
     expect(printed).toHaveLength(1);
@@ -41,7 +57,7 @@ describe("staff accounts and sessions", () => {
       passwordHash: string;
     };
     expect(row.passwordHash.startsWith("$argon2id$")).toBe(true);
-    expect(row.passwordHash).not.toContain(password);
+    expect(row.passwordHash).not.toContain("my-own-password-1");
   });
 
   it("stores only a hash of the session token", async () => {

@@ -34,6 +34,11 @@ export function applyMigrations(db: Database.Database, migrationsDir: string): s
     .filter((name) => !applied.has(name));
 
   const done: string[] = [];
+  if (!pending.length) return done;
+  // Prisma's table redefinitions switch foreign keys off around a DROP TABLE; that pragma is a
+  // no-op inside a transaction, so do it here or the drop would cascade into child tables.
+  const foreignKeys = db.pragma("foreign_keys", { simple: true });
+  db.pragma("foreign_keys = OFF");
   for (const name of pending) {
     const sql = readFileSync(join(migrationsDir, name, "migration.sql"), "utf8");
     const checksum = createHash("sha256").update(sql).digest("hex");
@@ -46,5 +51,8 @@ export function applyMigrations(db: Database.Database, migrationsDir: string): s
     })();
     done.push(name);
   }
+  const broken = db.pragma("foreign_key_check") as unknown[];
+  if (broken.length) throw new Error(`migrations left ${broken.length} rows violating foreign keys`);
+  db.pragma(`foreign_keys = ${foreignKeys ? "ON" : "OFF"}`);
   return done;
 }

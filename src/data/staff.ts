@@ -8,6 +8,7 @@ export interface StaffUserRow {
   passwordHash: string;
   role: string;
   disabled: boolean;
+  mustChangePassword: boolean;
   failedLogins: number;
   lockedUntil: number | null;
   createdAt: number;
@@ -22,6 +23,7 @@ export interface StaffSessionRow {
   username: string;
   role: string;
   disabled: boolean;
+  mustChangePassword: boolean;
 }
 
 type Raw = Record<string, unknown>;
@@ -35,6 +37,7 @@ function toUser(r: Raw): StaffUserRow {
     passwordHash: r.passwordHash as string,
     role: r.role as string,
     disabled: Boolean(r.disabled),
+    mustChangePassword: Boolean(r.mustChangePassword),
     failedLogins: Number(r.failedLogins),
     lockedUntil: num(r.lockedUntil),
     createdAt: Number(r.createdAt),
@@ -59,7 +62,7 @@ function stmt(sql: Database.Database, text: string): Database.Statement {
   return s;
 }
 
-const USER_COLUMNS = `id, username, displayName, passwordHash, role, disabled, failedLogins, lockedUntil, createdAt, updatedAt`;
+const USER_COLUMNS = `id, username, displayName, passwordHash, role, disabled, mustChangePassword, failedLogins, lockedUntil, createdAt, updatedAt`;
 
 export function countStaffUsers(sql: Database.Database): number {
   return Number((stmt(sql, `SELECT COUNT(*) AS n FROM "StaffUser"`).get() as { n: number }).n);
@@ -81,20 +84,34 @@ export function listStaffUsers(sql: Database.Database): StaffUserRow[] {
 
 export function insertStaffUser(
   sql: Database.Database,
-  u: { id: string; username: string; displayName: string | null; passwordHash: string; role: string },
+  u: {
+    id: string;
+    username: string;
+    displayName: string | null;
+    passwordHash: string;
+    role: string;
+    mustChangePassword?: boolean;
+  },
   now: number,
 ): void {
   stmt(
     sql,
-    `INSERT INTO "StaffUser" (id, username, displayName, passwordHash, role, disabled, failedLogins, createdAt, updatedAt)
-     VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?)`,
-  ).run(u.id, u.username, u.displayName, u.passwordHash, u.role, now, now);
+    `INSERT INTO "StaffUser" (id, username, displayName, passwordHash, role, disabled, mustChangePassword, failedLogins, createdAt, updatedAt)
+     VALUES (?, ?, ?, ?, ?, 0, ?, 0, ?, ?)`,
+  ).run(u.id, u.username, u.displayName, u.passwordHash, u.role, u.mustChangePassword ? 1 : 0, now, now);
 }
 
 export function updateStaffUser(
   sql: Database.Database,
   id: string,
-  patch: { role?: string; disabled?: boolean; passwordHash?: string; displayName?: string | null; unlock?: boolean },
+  patch: {
+    role?: string;
+    disabled?: boolean;
+    passwordHash?: string;
+    mustChangePassword?: boolean;
+    displayName?: string | null;
+    unlock?: boolean;
+  },
   now: number,
 ): void {
   const sets: string[] = ["updatedAt = ?"];
@@ -110,6 +127,10 @@ export function updateStaffUser(
   if (patch.passwordHash !== undefined) {
     sets.push("passwordHash = ?");
     args.push(patch.passwordHash);
+  }
+  if (patch.mustChangePassword !== undefined) {
+    sets.push("mustChangePassword = ?");
+    args.push(patch.mustChangePassword ? 1 : 0);
   }
   if (patch.displayName !== undefined) {
     sets.push("displayName = ?");
@@ -159,7 +180,7 @@ export function insertStaffSession(
 export function findStaffSession(sql: Database.Database, sessionId: string): StaffSessionRow | null {
   const r = stmt(
     sql,
-    `SELECT s.id AS sessionId, s.csrfToken, s.expiresAt, u.id AS userId, u.username, u.role, u.disabled
+    `SELECT s.id AS sessionId, s.csrfToken, s.expiresAt, u.id AS userId, u.username, u.role, u.disabled, u.mustChangePassword
      FROM "StaffSession" s JOIN "StaffUser" u ON u.id = s.staffUserId WHERE s.id = ?`,
   ).get(sessionId) as Raw | undefined;
   if (!r) return null;
@@ -171,6 +192,7 @@ export function findStaffSession(sql: Database.Database, sessionId: string): Sta
     username: r.username as string,
     role: r.role as string,
     disabled: Boolean(r.disabled),
+    mustChangePassword: Boolean(r.mustChangePassword),
   };
 }
 

@@ -23,6 +23,8 @@ export interface StaffPrincipal {
   id: string;
   username: string;
   role: StaffRole;
+  /** Signed in with a generated one-time password: only "change my password" is allowed. */
+  mustChangePassword?: boolean;
 }
 
 declare module "fastify" {
@@ -65,7 +67,7 @@ export function checkPasswordStrength(password: string): void {
 /** Creates a staff account (argon2id hash). Throws 409 when the username is taken. */
 export async function createStaffUser(
   ctx: AppContext,
-  input: { username: string; password: string; role: StaffRole; displayName?: string | null },
+  input: { username: string; password: string; role: StaffRole; displayName?: string | null; mustChangePassword?: boolean },
 ): Promise<StaffPrincipal> {
   const username = input.username.trim();
   if (!/^[A-Za-z0-9._@-]{2,64}$/.test(username)) {
@@ -78,7 +80,14 @@ export async function createStaffUser(
   try {
     insertStaffUser(
       ctx.db.sql,
-      { id, username, displayName: input.displayName ?? null, passwordHash, role: input.role },
+      {
+        id,
+        username,
+        displayName: input.displayName ?? null,
+        passwordHash,
+        role: input.role,
+        mustChangePassword: input.mustChangePassword ?? false,
+      },
       ctx.clock.now(),
     );
   } catch (err) {
@@ -104,7 +113,8 @@ export async function ensureFirstAdmin(
   const password = fromEnv ?? randomBytes(12).toString("base64url");
   let admin: StaffPrincipal;
   try {
-    admin = await createStaffUser(ctx, { username, password, role: "admin" });
+    // A generated password was printed to a terminal: it must be replaced at the first sign-in.
+    admin = await createStaffUser(ctx, { username, password, role: "admin", mustChangePassword: !fromEnv });
   } catch (err) {
     // Another instance starting on the same database created it first.
     if (err instanceof AppError && err.code === "username_taken") return;
@@ -121,7 +131,7 @@ export async function ensureFirstAdmin(
         "甬居助手: first start, no staff account yet. A one-time admin login:",
         `  username: ${username}`,
         `  password: ${password}`,
-        "Sign in at /staff and change it under 修改密码. It is shown only this once.",
+        "Sign in at /staff: you will be asked to choose a new password. It is shown only this once.",
         "================================================================",
       ].join("\n"),
     );
@@ -189,7 +199,12 @@ export async function login(ctx: AppContext, username: string, password: string,
   const expiresAt = now + SESSION_TTL_MS;
   insertStaffSession(ctx.db.sql, { id: sha256(token), staffUserId: user.id, csrfToken, expiresAt }, now);
   recordAudit(ctx.db.sql, { staffUserId: user.id, username: user.username, action: "staff.login", detail: ip }, now);
-  return { token, csrfToken, expiresAt, user: { id: user.id, username: user.username, role: user.role } };
+  return {
+    token,
+    csrfToken,
+    expiresAt,
+    user: { id: user.id, username: user.username, role: user.role, mustChangePassword: user.mustChangePassword },
+  };
 }
 
 /** Ends the session the request was authenticated with. */
@@ -231,7 +246,13 @@ export function authenticate(ctx: AppContext, request: FastifyRequest): (StaffPr
       throw errors.forbidden("页面已过期（CSRF 校验未通过），请刷新后重试。");
     }
   }
-  return { id: session.userId, username: session.username, role: session.role, csrfToken: session.csrfToken };
+  return {
+    id: session.userId,
+    username: session.username,
+    role: session.role,
+    mustChangePassword: session.mustChangePassword,
+    csrfToken: session.csrfToken,
+  };
 }
 
 /**
@@ -242,9 +263,21 @@ export function requireRole(ctx: AppContext, ...roles: StaffRole[]): preHandlerA
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     const principal = authenticate(ctx, request);
     if (!principal) throw errors.unauthorized("请先登录（需要 Authorization: Bearer <token>）。");
+    if (principal.mustChangePassword) {
+      throw new AppError(403, "password_change_required", "请先修改初始密码（POST /api/v1/staff/me/password）。");
+    }
     if (principal.role !== "admin" && roles.length > 0 && !roles.includes(principal.role)) {
       throw errors.forbidden("您的账号角色无权进行这个操作。");
     }
+    request.staff = { id: principal.id, username: principal.username, role: principal.role };
+  };
+}
+
+/** Any signed-in staff member, even one who still has to change a one-time password (logout, change password). */
+export function requireSignedIn(ctx: AppContext): preHandlerAsyncHookHandler {
+  return async (request: FastifyRequest, _reply: FastifyReply) => {
+    const principal = authenticate(ctx, request);
+    if (!principal) throw errors.unauthorized("请先登录（需要 Authorization: Bearer <token>）。");
     request.staff = { id: principal.id, username: principal.username, role: principal.role };
   };
 }

@@ -1240,6 +1240,9 @@
     const save = h("button", { type: "submit" }, "保存");
     app().replaceChildren(
       h("h1", {}, "修改密码"),
+      state.user.mustChangePassword
+        ? h("p", { class: "error", role: "alert" }, "您用的是首次启动时生成的一次性密码，请先设置自己的新密码。")
+        : "",
       h(
         "form",
         {
@@ -1251,6 +1254,10 @@
               current.value = "";
               next.value = "";
               toast("密码已修改");
+              if (state.user.mustChangePassword) {
+                state.user = { ...state.user, mustChangePassword: false };
+                go(home());
+              }
             });
           },
         },
@@ -1284,6 +1291,11 @@
     if (!state.user) return showLogin();
     const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
     const [name, arg] = (path || "").split("/");
+    // A one-time password must be replaced before anything else.
+    if (state.user.mustChangePassword && name !== "password") {
+      location.hash = "#/password";
+      return;
+    }
     const route = ROUTES[name];
     if (!route || !can(...route[1])) {
       location.hash = home();

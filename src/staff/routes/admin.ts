@@ -5,7 +5,7 @@ import type { AppContext } from "../../context.ts";
 import { listAudit, recordAudit } from "../../data/audit.ts";
 import { deleteStaffSessionsOf, findStaffUser, listStaffUsers, updateStaffUser } from "../../data/staff.ts";
 import { errors } from "../../http/errors.ts";
-import { checkPasswordStrength, createStaffUser, hashPassword, requireRole, staffOf } from "../auth.ts";
+import { checkPasswordStrength, createStaffUser, hashPassword, requireRole, requireSignedIn, staffOf } from "../auth.ts";
 import { errorResponses, idParams, security, staffRoleSchema } from "./schemas.ts";
 
 const userSchema = z.object({
@@ -153,7 +153,7 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.post(
       "/me/password",
       {
-        preHandler: requireRole(ctx),
+        preHandler: requireSignedIn(ctx),
         schema: {
           tags: ["staff"],
           summary: "Change my own password",
@@ -171,7 +171,7 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         checkPasswordStrength(request.body.password);
         const passwordHash = await hashPassword(request.body.password);
         const now = ctx.clock.now();
-        updateStaffUser(ctx.db.sql, me.id, { passwordHash }, now);
+        updateStaffUser(ctx.db.sql, me.id, { passwordHash, mustChangePassword: false }, now);
         recordAudit(
           ctx.db.sql,
           { staffUserId: me.id, username: me.username, action: "staff.password", targetType: "staff", targetId: me.id },

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
 import { errors } from "../../http/errors.ts";
-import { authenticate, login, logout, requireRole, SESSION_TTL_MS, STAFF_COOKIE, staffOf } from "../auth.ts";
+import { authenticate, login, logout, requireSignedIn, SESSION_TTL_MS, STAFF_COOKIE, staffOf } from "../auth.ts";
 import { errorSchema, okSchema, principalSchema, security } from "./schemas.ts";
 
 const credentials = z.object({
@@ -83,7 +83,7 @@ export function staffAuthRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.post(
       "/logout",
       {
-        preHandler: requireRole(ctx),
+        preHandler: requireSignedIn(ctx),
         schema: { tags: ["staff"], summary: "End this session", security, response: { 200: okSchema, 401: errorSchema } },
       },
       async (request, reply) => {

@@ -13,7 +13,12 @@ export const errorResponses = {
 
 export const staffRoleSchema = z.enum(["agent", "reviewer", "admin"]);
 
-export const principalSchema = z.object({ id: z.string(), username: z.string(), role: staffRoleSchema });
+export const principalSchema = z.object({
+  id: z.string(),
+  username: z.string(),
+  role: staffRoleSchema,
+  mustChangePassword: z.boolean().optional(),
+});
 
 export const idParams = z.object({ id: z.string().min(1).max(64) });
 
