@@ -353,7 +353,11 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
     return {
       ...inner,
       replies: [
-        ...inner.replies.map(({ choices, ...r }) => (stepHasChoices || !choices ? r : { ...r, choices })),
+        // A question the catalogue cannot answer gets a short note here, not the full "what I can
+        // do" menu: the resident is in the middle of a form. It is still recorded for staff.
+        ...(inner.intent === "fallback"
+          ? [{ intent: "fallback", text: w.unansweredMidway() }]
+          : inner.replies.map(({ choices, ...r }) => (stepHasChoices || !choices ? r : { ...r, choices }))),
         ...resume.replies,
       ],
       state: {

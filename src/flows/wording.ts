@@ -45,6 +45,10 @@ export const flowWording = {
     return current ? `好的，我们改一下${label}（现在填的是：${current}）。` : `好的，我们改一下${label}。`;
   },
   edited: "好的，已经改好了。",
+  /** A question midway that the catalogue cannot answer (it is recorded for staff). */
+  unansweredMidway(): string {
+    return "这个问题我暂时答不上来，已经记下来请工作人员补充 🙏 办完后也可以说“转人工”问工作人员。";
+  },
   /** Appended after an answer to a question asked midway. */
   backToFlow(flow: LoadedFlow): string {
     return `我们接着办「${flow.title}」：`;

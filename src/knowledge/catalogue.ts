@@ -31,6 +31,8 @@ const EXAMPLE_WEIGHT = 1;
 const TITLE_BONUS = 8;
 /** Below this score a match is too weak to answer from. */
 const MIN_SCORE = 6;
+/** A miss scoring at least this is offered as a "did you mean" choice. */
+const HINT_MIN_SCORE = 4.5;
 /** Without any domain word in the question, a match must be this strong. */
 const MIN_SCORE_UNANCHORED = 12;
 /** When an out-of-scope topic word is present, the rest of the question must still match this well. */
@@ -145,7 +147,9 @@ export class Catalogue {
         }
       }
     }
-    if (!this.confident(whole, tokens)) return { kind: "unknown", hits: whole.slice(0, 3) };
+    // Below the bar: offer only near-misses as "did you mean…", never entries that merely share a word.
+    if (!this.confident(whole, tokens))
+      return { kind: "unknown", hits: whole.filter((h) => h.score >= HINT_MIN_SCORE).slice(0, 3) };
 
     // Two questions in one message: answer the first, offer the other.
     const clauses = normalized
