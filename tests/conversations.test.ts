@@ -2,7 +2,7 @@
  * Runs every conversation in tests/conversations/**.yml against the real service (HTTP route,
  * engine, SQLite), one app per file. See tests/conversations/README.md for the format.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +14,6 @@ import { createTestApp, type TestApp } from "./helpers/app.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "conversations");
-const projectRoot = join(here, "..");
 
 const oneOrMany = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 
@@ -94,8 +93,6 @@ const fileSchema = z
           .object({
             name: z.string(),
             now: z.string().optional(),
-            /** Skip until this project file exists, or (path#text) contains the text: a feature another area delivers. */
-            requires: z.string().optional(),
             turns: z.array(turnSchema).min(1),
           })
           .strict(),
@@ -115,12 +112,6 @@ function yamlFiles(dir: string): string[] {
       if (statSync(path).isDirectory()) return yamlFiles(path);
       return /\.ya?ml$/.test(name) ? [path] : [];
     });
-}
-
-function available(requirement: string): boolean {
-  const [file, text] = requirement.split("#") as [string, string | undefined];
-  const path = join(projectRoot, file);
-  return existsSync(path) && (!text || readFileSync(path, "utf8").includes(text));
 }
 
 const DEFAULT_NOW = "2026-11-28T10:00:00+08:00";
@@ -180,8 +171,7 @@ for (const path of yamlFiles(root)) {
     });
 
     file.conversations.forEach((conversation, index) => {
-      const missing = conversation.requires && !available(conversation.requires);
-      it.skipIf(Boolean(missing))(conversation.name, async () => {
+      it(conversation.name, async () => {
         app.clock.set(conversation.now ?? file.now ?? DEFAULT_NOW);
         const base = `${name.replace(/\W+/g, "-")}-${index}`;
         const users = new Set<string>([base]);

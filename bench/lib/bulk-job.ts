@@ -2,14 +2,22 @@
 // against a seeded database, reporting each job's time and peak resident memory. A process apart
 // from the benchmark, so the peak is the service's and not the seeder's; one process for both jobs
 // because starting the service costs seconds.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { buildApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/config.ts";
+import { createBroadcast } from "../../src/outbox/broadcasts.ts";
+import { runReminderScan } from "../../src/reminders/scan.ts";
 
 export type BulkJob = "scan" | "broadcast";
-export type BulkJobReport =
-  | { type: "done"; job: BulkJob; seconds: number; rssBeforeBytes: number; peakRssBytes: number; outcome: string; via: string }
-  | { type: "missing"; job: BulkJob; note: string };
+export interface BulkJobReport {
+  type: "done";
+  job: BulkJob;
+  seconds: number;
+  rssBeforeBytes: number;
+  peakRssBytes: number;
+  outcome: string;
+  via: string;
+}
 /** Sent just before a job starts, so the parent's time limit covers the job and not the start-up. */
 export interface BulkJobStarted {
   type: "started";
@@ -49,15 +57,7 @@ async function main(): Promise<void> {
   await app.ready();
   await send({ type: "ready" });
   for (const job of jobs) {
-    const run = await resolveJob(job);
-    if (!run) {
-      await send({
-        type: "missing",
-        job,
-        note: job === "scan" ? "no reminder scan exported from src/reminders yet" : "no broadcast enqueue exported yet",
-      });
-      continue;
-    }
+    const run = JOBS[job];
     global.gc?.();
     resetPeak();
     const rssBeforeBytes = process.memoryUsage().rss;
@@ -80,34 +80,23 @@ async function main(): Promise<void> {
 
 type Ctx = Awaited<ReturnType<typeof buildApp>>["ctx"];
 
-/** The job as production runs it; null when that feature is not in this checkout. */
-async function resolveJob(job: BulkJob): Promise<{ call: (ctx: Ctx) => Promise<unknown>; via: string } | null> {
-  if (job === "scan") {
-    const mod = await importOrNull<typeof import("../../src/reminders/scan.ts")>("../../src/reminders/scan.ts");
-    if (!mod?.runReminderScan) return null;
-    return {
-      call: (ctx) => mod.runReminderScan({ sql: ctx.db.sql, timeZone: ctx.config.TZ }, ctx.clock.now()),
-      via: "src/reminders/scan.ts#runReminderScan",
-    };
-  }
-  const mod = await importOrNull<typeof import("../../src/outbox/broadcasts.ts")>("../../src/outbox/broadcasts.ts");
-  if (!mod?.createBroadcast) return null;
-  return {
+/** Each job as production runs it. */
+const JOBS: Record<BulkJob, { call: (ctx: Ctx) => Promise<unknown>; via: string }> = {
+  scan: {
+    call: (ctx) => runReminderScan({ sql: ctx.db.sql, timeZone: ctx.config.TZ }, ctx.clock.now()),
+    via: "src/reminders/scan.ts#runReminderScan",
+  },
+  broadcast: {
     // To everyone who accepts notices; the dispatcher stays idle: queueing is what is measured here.
     call: (ctx) =>
-      mod.createBroadcast(
+      createBroadcast(
         { sql: ctx.db.sql, clock: ctx.clock, log: ctx.log, channels: ctx.channels, dispatcher: { kick() {} } },
         { text: "【通知】本周六社区服务中心延长开放至晚上八点，欢迎前来办理业务。", audience: {} },
         null,
       ),
     via: "src/outbox/broadcasts.ts#createBroadcast",
-  };
-}
-
-async function importOrNull<T>(path: string): Promise<T | null> {
-  const url = new URL(path, import.meta.url);
-  return existsSync(url) ? ((await import(url.href)) as T) : null;
-}
+  },
+};
 
 main()
   .then(() => process.exit(0))
