@@ -252,6 +252,8 @@ export function reminderSkill(deps: ReminderSkillDeps): Skill {
           { resident: { remindersOptOut: true } },
         );
       }
+      // Staff have the conversation: opting out is honoured at once (above), the rest waits.
+      if (turn.status === "escalated" || turn.status === "staff") return null;
       if (OPT_IN.test(text)) {
         const registered = countResidentPermits(deps.sql, turn.residentId) > 0;
         if (!registered && !turn.state.flow && !turn.inGroup) {
