@@ -90,8 +90,8 @@ interface PendingCommit {
  * Prisma owns the schema; these statements name its tables and columns directly.
  *
  * Group commit: turns that finish in the same event-loop cycle are written in one SQLite
- * transaction, each inside its own savepoint, and every caller is answered only after that
- * COMMIT. A turn that fails rolls back alone. One commit per batch instead of per turn is what
+ * transaction, and every caller is answered only after that COMMIT. A turn that fails rolls back
+ * alone (the batch is then retried turn by turn). One commit per batch instead of per turn is what
  * lets the service answer thousands of residents a second (see the README's Performance section).
  */
 export class TurnStore {
@@ -104,7 +104,7 @@ export class TurnStore {
   private readonly updateConversationState: Database.Statement;
   private readonly insertMessage: Database.Statement;
   private readonly commitTx: (c: TurnCommit) => number[];
-  private readonly batchTx: (batch: PendingCommit[]) => Array<{ ids: number[] } | { err: unknown }>;
+  private readonly batchTx: (batch: PendingCommit[]) => number[][];
   private pending: PendingCommit[] = [];
   private readonly createTx: (channel: string, userId: string, now: number, displayName: string | null) => void;
 
@@ -145,7 +145,7 @@ export class TurnStore {
       this.insertConversation.run(randomUUID(), now, now, now, channel, userId);
     });
 
-    this.commitTx = sql.transaction((c: TurnCommit): number[] => {
+    const writeTurn = (c: TurnCommit): number[] => {
       const s = c.snapshot;
       this.updateResidentRate.run(c.rate.windowStart, c.rate.count, c.now, s.residentId);
       if (c.resident) this.patchResident(s.residentId, c.resident);
@@ -202,18 +202,12 @@ export class TurnStore {
       };
       for (const effect of c.effects ?? []) effect(tx);
       return ids;
-    });
-
-    // Called inside batchTx, commitTx runs as a savepoint: a failing turn rolls back alone.
-    this.batchTx = sql.transaction((batch: PendingCommit[]) =>
-      batch.map((p) => {
-        try {
-          return { ids: this.commitTx(p.commit) };
-        } catch (err) {
-          return { err };
-        }
-      }),
-    );
+    };
+    this.commitTx = sql.transaction(writeTurn);
+    // The turns of one event-loop cycle in one transaction, without a savepoint each: if any of
+    // them fails (a stale version, a duplicate racing in), the whole batch rolls back and flush()
+    // commits the turns one by one, so only the failing turn fails. Failures are rare.
+    this.batchTx = sql.transaction((batch: PendingCommit[]) => batch.map((p) => writeTurn(p.commit)));
   }
 
   /** Loads (creating on first contact) the resident and their conversation. */
@@ -261,19 +255,22 @@ export class TurnStore {
   private flush(): void {
     const batch = this.pending;
     this.pending = [];
-    let outcomes: Array<{ ids: number[] } | { err: unknown }>;
-    try {
-      outcomes = this.batchTx(batch);
-    } catch (err) {
-      // The COMMIT itself failed (disk full, I/O error): nothing of the batch was stored.
-      for (const p of batch) p.reject(err);
-      return;
+    if (batch.length > 1) {
+      try {
+        const ids = this.batchTx(batch);
+        batch.forEach((p, i) => p.resolve(ids[i]!));
+        return;
+      } catch {
+        // Something in the batch failed and nothing of it was stored: commit turn by turn below.
+      }
     }
-    batch.forEach((p, i) => {
-      const outcome = outcomes[i]!;
-      if ("ids" in outcome) p.resolve(outcome.ids);
-      else p.reject(outcome.err);
-    });
+    for (const p of batch) {
+      try {
+        p.resolve(this.commitTx(p.commit));
+      } catch (err) {
+        p.reject(err);
+      }
+    }
   }
 
   private patchResident(id: string, patch: ResidentPatch): void {
