@@ -258,7 +258,7 @@ export class TurnStore {
     if (batch.length > 1) {
       try {
         const ids = this.batchTx(batch);
-        batch.forEach((p, i) => p.resolve(ids[i]!));
+        for (const [i, p] of batch.entries()) p.resolve(ids[i]!);
         return;
       } catch {
         // Something in the batch failed and nothing of it was stored: commit turn by turn below.
