@@ -1,21 +1,15 @@
-import { existsSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertApplication } from "../../src/data/applications.ts";
 import { encryptSecret, hashIdNumber, maskIdNumber } from "../../src/lib/crypto.ts";
 import { createStaffUser } from "../../src/staff/auth.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-// In CI a missing browser fails the run (.ci/run installs it); locally the test is skipped with a note.
-if (!hasChromium && !process.env.CI)
-  console.warn(`Skipping the console browser test: ${CHROMIUM} is not installed (apt-get install -y chromium).`);
+import { launchBrowser, runBrowserTests } from "../helpers/browser.ts";
 
 const ID = "330203199001011234";
 
-describe.skipIf(!hasChromium && !process.env.CI)("staff console in a real browser", () => {
+describe.skipIf(!runBrowserTests)("staff console in a real browser", () => {
   let t: TestApp;
   let browser: Browser;
   let page: Page;
@@ -56,18 +50,7 @@ describe.skipIf(!hasChromium && !process.env.CI)("staff console in a real browse
     const asked = await t.say("browser-res", "转人工");
     expect(asked.handoff).toBe(true);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: "zh-CN" });
     // Confirmation dialogs (resolve, decide, reveal) are accepted.
     page.on("dialog", (d) => void d.accept());

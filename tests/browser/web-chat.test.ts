@@ -1,16 +1,11 @@
-import { existsSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueueDelivery } from "../../src/data/outbox.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { launchBrowser, runBrowserTests } from "../helpers/browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-// In CI a missing browser fails the run (.ci/run installs it); locally the test is skipped with a note.
-if (!hasChromium && !process.env.CI) console.warn(`Skipping the web chat browser test: ${CHROMIUM} is not installed.`);
-
-describe.skipIf(!hasChromium && !process.env.CI)("web chat in a real (phone-sized) browser", () => {
+describe.skipIf(!runBrowserTests)("web chat in a real (phone-sized) browser", () => {
   let t: TestApp;
   let browser: Browser;
   let page: Page;
@@ -18,17 +13,7 @@ describe.skipIf(!hasChromium && !process.env.CI)("web chat in a real (phone-size
   beforeAll(async () => {
     t = await createTestApp({}, { now: "2026-03-02T10:00:00+08:00" });
     await t.app.listen({ host: "127.0.0.1", port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: "zh-CN" });
     await page.goto(`http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/`);
   });
