@@ -14,7 +14,6 @@ const url = z.preprocess(
   z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
 );
 
-const timeOfDay = /^([01]\d|2[0-3]):[0-5]\d$/;
 const windowSchema = z
   .string()
   .trim()
@@ -130,8 +129,6 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
-
-export { timeOfDay };
 
 /** Parses the environment; throws a ConfigError naming each bad variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {

@@ -1,7 +1,6 @@
 import { localDate } from "../lib/local-time.ts";
 import { randomInt, randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
-import { redactPersonalData } from "../lib/text.ts";
 import { StaleConversationError, type TurnEffect } from "./turn-store.ts";
 
 export const applicationTypes = ["address_report", "address_deregistration", "permit_endorsement"] as const;
@@ -191,20 +190,5 @@ export function deletionRequestEffect(): TurnEffect {
     const s = statements(tx.sql);
     if (s.pendingDeletion.get(tx.residentId)) return;
     s.insertDeletion.run(randomUUID(), tx.residentId, tx.now);
-  };
-}
-
-/**
- * Masks ID and phone numbers in the message the resident just sent (stored earlier in the same
- * transaction), so an ID typed into a flow is not kept in clear in the transcript.
- */
-export function redactInboundEffect(): TurnEffect {
-  return (tx) => {
-    const row = tx.sql
-      .prepare(`SELECT id, text FROM "Message" WHERE conversationId = ? AND direction = 'in' ORDER BY id DESC LIMIT 1`)
-      .get(tx.conversationId) as { id: number; text: string } | undefined;
-    if (!row) return;
-    const masked = redactPersonalData(row.text);
-    if (masked !== row.text) tx.sql.prepare(`UPDATE "Message" SET text = ? WHERE id = ?`).run(masked, row.id);
   };
 }

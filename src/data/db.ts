@@ -55,6 +55,3 @@ export function isDbReady(db: Db): boolean {
     return false;
   }
 }
-
-/** Prisma returns BigInt for 64-bit columns; timestamps fit safely in a number. */
-export const ms = (v: bigint | number | null | undefined): number | null => (v == null ? null : Number(v));

@@ -1,33 +1,16 @@
 import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import { redactPersonalData } from "../lib/text.ts";
+import { prepared } from "./prepared.ts";
 
 /** Longest question text kept for staff; longer messages are cut (they are rarely questions). */
 const MAX_SAMPLE = 300;
 
-interface Statements {
-  upsertUnanswered: Database.Statement;
-  insertFeedback: Database.Statement;
-}
-
-const prepared = new WeakMap<Database.Database, Statements>();
-
-function statements(sql: Database.Database): Statements {
-  let s = prepared.get(sql);
-  if (!s) {
-    s = {
-      upsertUnanswered: sql.prepare(`
-        INSERT INTO "UnansweredQuestion" (id, normalized, sample, count, firstAskedAt, lastAskedAt)
-        VALUES (?, ?, ?, 1, ?, ?)
-        ON CONFLICT(normalized) DO UPDATE SET count = count + 1, lastAskedAt = excluded.lastAskedAt, sample = excluded.sample`),
-      insertFeedback: sql.prepare(
-        `INSERT INTO "AnswerFeedback" (id, entryId, residentId, helpful, createdAt) VALUES (?, ?, ?, ?, ?)`,
-      ),
-    };
-    prepared.set(sql, s);
-  }
-  return s;
-}
+const UPSERT_UNANSWERED = `
+  INSERT INTO "UnansweredQuestion" (id, normalized, sample, count, firstAskedAt, lastAskedAt)
+  VALUES (?, ?, ?, 1, ?, ?)
+  ON CONFLICT(normalized) DO UPDATE SET count = count + 1, lastAskedAt = excluded.lastAskedAt, sample = excluded.sample`;
+const INSERT_FEEDBACK = `INSERT INTO "AnswerFeedback" (id, entryId, residentId, helpful, createdAt) VALUES (?, ?, ?, ?, ?)`;
 
 /** The key unanswered questions are counted under: the same question in other punctuation, case or width counts once. */
 export function unansweredKey(normalized: string): string {
@@ -42,12 +25,12 @@ export function recordUnanswered(sql: Database.Database, question: string, norma
   const key = unansweredKey(redactPersonalData(normalized));
   if (!key) return;
   const sample = redactPersonalData(question).slice(0, MAX_SAMPLE);
-  statements(sql).upsertUnanswered.run(randomUUID(), key, sample, now, now);
+  prepared(sql, UPSERT_UNANSWERED).run(randomUUID(), key, sample, now, now);
 }
 
 /** Stores one resident's 有用/没用 on one catalogue entry. */
 export function recordFeedback(sql: Database.Database, residentId: string, entryId: string, helpful: boolean, now: number): void {
-  statements(sql).insertFeedback.run(randomUUID(), entryId, residentId, helpful ? 1 : 0, now);
+  prepared(sql, INSERT_FEEDBACK).run(randomUUID(), entryId, residentId, helpful ? 1 : 0, now);
 }
 
 export interface UnansweredRow {

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { prepared } from "./prepared.ts";
 
 /** A staff account as the auth layer sees it (never the password hash outside this module's callers). */
 export interface StaffUserRow {
@@ -45,22 +46,8 @@ function toUser(r: Raw): StaffUserRow {
   };
 }
 
-const cache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
 /** Prepared once per connection: the session lookup runs on every staff request. */
-function stmt(sql: Database.Database, text: string): Database.Statement {
-  let m = cache.get(sql);
-  if (!m) {
-    m = new Map();
-    cache.set(sql, m);
-  }
-  let s = m.get(text);
-  if (!s) {
-    s = sql.prepare(text);
-    m.set(text, s);
-  }
-  return s;
-}
+const stmt = prepared;
 
 const USER_COLUMNS = `id, username, displayName, passwordHash, role, disabled, mustChangePassword, failedLogins, lockedUntil, createdAt, updatedAt`;
 

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { prepared } from "./prepared.ts";
 
 interface Row {
   id: number;
@@ -10,26 +11,19 @@ interface Row {
   createdAt: number;
 }
 
-const statements = new WeakMap<Database.Database, { list: Database.Statement; status: Database.Statement }>();
+const LIST = `
+  SELECT m.id, m.author, m.text, m.intent, m.sources, m.choices, m.createdAt FROM "Message" m
+  JOIN "Resident" r ON r.id = m.residentId
+  WHERE r.channel = ? AND r.channelUserId = ? AND m.id > ?
+  ORDER BY m.id DESC LIMIT ?`;
+const STATUS = `
+  SELECT c.status FROM "Conversation" c JOIN "Resident" r ON r.id = c.residentId
+  WHERE r.channel = ? AND r.channelUserId = ?`;
 
 /** A resident's transcript after a message id, oldest first (web chat history and polling). */
 export function listTranscript(sql: Database.Database, channel: string, userId: string, after: number, limit = 100) {
-  let s = statements.get(sql);
-  if (!s) {
-    s = {
-      list: sql.prepare(`
-        SELECT m.id, m.author, m.text, m.intent, m.sources, m.choices, m.createdAt FROM "Message" m
-        JOIN "Resident" r ON r.id = m.residentId
-        WHERE r.channel = ? AND r.channelUserId = ? AND m.id > ?
-        ORDER BY m.id DESC LIMIT ?`),
-      status: sql.prepare(`
-        SELECT c.status FROM "Conversation" c JOIN "Resident" r ON r.id = c.residentId
-        WHERE r.channel = ? AND r.channelUserId = ?`),
-    };
-    statements.set(sql, s);
-  }
-  const rows = (s.list.all(channel, userId, after, limit) as Row[]).reverse();
-  const status = (s.status.get(channel, userId) as { status: string } | undefined)?.status ?? "bot";
+  const rows = (prepared(sql, LIST).all(channel, userId, after, limit) as Row[]).reverse();
+  const status = (prepared(sql, STATUS).get(channel, userId) as { status: string } | undefined)?.status ?? "bot";
   return {
     handoff: status === "escalated" || status === "staff",
     messages: rows.map((r) => ({

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
+import { prepared } from "./prepared.ts";
 import type { ConversationStatus, Reply, TurnResult } from "../dialog/types.ts";
 
 /** What the engine needs to know about a resident to run one turn. */
@@ -278,13 +279,13 @@ export class TurnStore {
     if (!entries.length) return;
     const sets = entries.map(([k]) => `"${k}" = ?`).join(", ");
     const values = entries.map(([, v]) => (typeof v === "boolean" ? (v ? 1 : 0) : v));
-    this.sql.prepare(`UPDATE "Resident" SET ${sets} WHERE id = ?`).run(...values, id);
+    prepared(this.sql, `UPDATE "Resident" SET ${sets} WHERE id = ?`).run(...values, id);
   }
 
   private patchConversation(id: string, patch: ConversationPatch): void {
     const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
     if (!entries.length) return;
     const sets = entries.map(([k]) => `"${k}" = ?`).join(", ");
-    this.sql.prepare(`UPDATE "Conversation" SET ${sets} WHERE id = ?`).run(...entries.map(([, v]) => v), id);
+    prepared(this.sql, `UPDATE "Conversation" SET ${sets} WHERE id = ?`).run(...entries.map(([, v]) => v), id);
   }
 }

@@ -11,7 +11,3 @@ const transitions: Record<ConversationStatus, readonly ConversationStatus[]> = {
 export function canTransition(from: ConversationStatus, to: ConversationStatus): boolean {
   return from === to || transitions[from].includes(to);
 }
-
-export function assertTransition(from: ConversationStatus, to: ConversationStatus): void {
-  if (!canTransition(from, to)) throw new Error(`conversation cannot go from ${from} to ${to}`);
-}

@@ -15,7 +15,6 @@ import {
   deletionRequestEffect,
   type NewApplication,
   newReference,
-  redactInboundEffect,
   referenceExists,
 } from "../data/applications.ts";
 import type { Dialog, DialogOutcome, DialogTurn, Skill } from "../dialog/dialog.ts";
@@ -57,7 +56,6 @@ export interface FlowsSkillDeps {
 /** A flow left longer than this asks whether to continue or start again. */
 export const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
 /** Something shaped like an ID number anywhere in a message (valid or not). */
-const ID_IN_TEXT = /\d{6}(?:19|20)\d{2}\d{2}\d{2}\d{3}[\dXx]/;
 /** Yes/no to an offer of a person, which the handoff skill answers. */
 const OFFER_ANSWER = /^(好|好的|好啊|需要|需要的|要|是|是的|可以|嗯|嗯嗯|行|对|ok|不|不用|不需要|不要|先不用|暂时不用|不了)$/i;
 /** Confirm phase, choosing which value to change. */
@@ -586,10 +584,8 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
           dialog.respondTo({ ...turn, state: cleared, [NESTED]: true } as DialogTurn, "flows")
         );
       }
-      const outcome = await active(turn, dialog, def, flow);
-      // An ID number typed into a flow stays out of the stored transcript in clear.
-      if (outcome && ID_IN_TEXT.test(turn.text)) outcome.effects = [...(outcome.effects ?? []), redactInboundEffect()];
-      return outcome;
+      // No masking needed here: the engine stores every inbound message with ID numbers masked.
+      return active(turn, dialog, def, flow);
     },
   };
 }

@@ -64,8 +64,3 @@ export function installErrorHandler(app: FastifyInstance): void {
       .send({ error: { code: "not_found", message: `No route for ${request.method} ${request.url.split("?")[0]}` } });
   });
 }
-
-export const errorBodySchemaJson = {
-  type: "object",
-  properties: { error: { type: "object", properties: { code: { type: "string" }, message: { type: "string" } } } },
-} as const;
