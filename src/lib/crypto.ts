@@ -40,17 +40,4 @@ export function hashIdNumber(hashKey: Buffer, id: string): string {
   return createHmac("sha256", hashKey).update(normalizeIdNumber(id)).digest("hex");
 }
 
-/** 330203199001011234 → 330203********1234 */
-export function maskIdNumber(id: string): string {
-  const v = normalizeIdNumber(id);
-  if (v.length <= 10) return `${v.slice(0, 2)}${"*".repeat(Math.max(v.length - 4, 0))}${v.slice(-2)}`;
-  return `${v.slice(0, 6)}${"*".repeat(v.length - 10)}${v.slice(-4)}`;
-}
-
-/** 13812345678 → 138****5678; landlines keep the area code and the last four digits. */
-export function maskPhone(phone: string): string {
-  const digits = phone.replace(/[^\d-]/g, "");
-  if (/^1\d{10}$/.test(digits)) return `${digits.slice(0, 3)}****${digits.slice(-4)}`;
-  if (digits.length <= 4) return digits;
-  return `${digits.slice(0, Math.min(4, digits.length - 4)).replace(/-$/, "")}****${digits.slice(-4)}`;
-}
+export { maskIdNumber, maskPhone } from "./personal-numbers.ts";

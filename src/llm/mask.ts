@@ -1,3 +1,5 @@
+import { findPersonalNumbers } from "../lib/personal-numbers.ts";
+
 /**
  * Masks personal data before any text leaves for an LLM: ID numbers, phone numbers, names and
  * street addresses become placeholders. Over-masking is fine; a leak is not.
@@ -19,7 +21,14 @@ const ADDRESS =
 const ADDRESS_CUE = /(住在|住址是|地址是|地址[:：]|家住|住址[:：])\s*([^，,。.!！?？\n]{2,40})/g;
 
 export function maskPersonalData(text: string): string {
-  let t = text;
+  // ID and phone numbers in any written form (spaces, dashes, full-width digits, +86) first.
+  let t = "";
+  let last = 0;
+  for (const n of findPersonalNumbers(text)) {
+    t += `${text.slice(last, n.start)}${n.kind === "id" || n.kind === "old_id" ? "[身份证号]" : "[电话]"}`;
+    last = n.end;
+  }
+  t += text.slice(last);
   t = t.replace(ID_NUMBER, "[身份证号]");
   t = t.replace(MOBILE, "[电话]");
   t = t.replace(ADDRESS_CUE, (_m, cue: string) => `${cue}[地址]`);
