@@ -15,6 +15,7 @@ import { TurnStore } from "./data/turn-store.ts";
 import { buildDialog } from "./dialog/build.ts";
 import { loadCatalogue } from "./knowledge/index.ts";
 import { Engine } from "./dialog/engine.ts";
+import { loadFlows } from "./flows/loader.ts";
 import { installErrorHandler } from "./http/errors.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
@@ -46,7 +47,8 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   const db = await openDb(config.databasePath);
   const secrets = loadSecrets(config);
   const catalogue = await loadCatalogue();
-  const dialog = await buildDialog({ config, secrets, clock, log, db, catalogue });
+  const flows = loadFlows();
+  const dialog = await buildDialog({ config, secrets, clock, log, db, catalogue, flows });
   const engine = new Engine({
     store: new TurnStore(db.sql),
     dialog,
@@ -64,7 +66,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     quietHours: config.REMINDER_QUIET_HOURS,
     timeZone: config.TZ,
   });
-  const ctx: AppContext = { config, secrets, db, clock, log, engine, channels, dispatcher, catalogue, onClose: [] };
+  const ctx: AppContext = { config, secrets, db, clock, log, engine, channels, dispatcher, catalogue, flows, onClose: [] };
   ctx.channels.set("web", web);
   if (config.apiChannelEnabled) ctx.channels.set("api", createApiChannel(config));
   // WeChat only when a puppet is configured; without it the service runs unchanged.

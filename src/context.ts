@@ -7,6 +7,7 @@ import type { Engine } from "./dialog/engine.ts";
 import type { Catalogue } from "./knowledge/index.ts";
 import type { ChannelId } from "./dialog/types.ts";
 import type { Clock } from "./lib/clock.ts";
+import type { LoadedFlow } from "./flows/loader.ts";
 import type { Dispatcher } from "./outbox/dispatcher.ts";
 
 /** The services one running instance is made of, shared by routes, channels and jobs. */
@@ -20,6 +21,11 @@ export interface AppContext {
   channels: Map<ChannelId, ChannelAdapter>;
   /** The service catalogue (knowledge/), loaded and indexed once at start-up. */
   catalogue: Catalogue;
+  /**
+   * The guided flows (intents/*.yml), loaded once at start-up. Each flow's id is an application
+   * type; its file holds the labels staff see and what residents are told at each decision.
+   */
+  flows: Map<string, LoadedFlow>;
   /** Delivers the outbox (reminders, staff replies, notices, broadcasts); kick() after an enqueue. */
   dispatcher: Dispatcher;
   /** Jobs and adapters stopped, in reverse order, on shutdown. */

@@ -81,7 +81,7 @@ describe("flow files", () => {
 
 describe("triggers", () => {
   const flows = loadFlows();
-  const id = (text: string) => matchTrigger(text, flows.values())?.id ?? null;
+  const id = (text: string) => matchTrigger(text, flows.values())?.flow.id ?? null;
 
   it("imperatives start a flow", () => {
     expect(id("我要登记")).toBe("address_report");

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Catalogue, loadCatalogue } from "../src/knowledge/index.ts";
+import { loadFlows } from "../src/flows/loader.ts";
 import { detectIntent, isDistress, isInjection } from "../src/nlu/intents.ts";
 import { basicNormalize } from "../src/nlu/normalize.ts";
 import { cut } from "../src/nlu/segment.ts";
@@ -65,7 +66,8 @@ describe("segmentation", () => {
 });
 
 describe("intents", () => {
-  const intent = (t: string) => detectIntent(t)?.intent ?? null;
+  const flows = [...loadFlows().values()];
+  const intent = (t: string) => detectIntent(t, flows)?.intent ?? null;
 
   it("recognises greetings, thanks, identity and help", () => {
     expect(intent("你好")).toBe("greeting");

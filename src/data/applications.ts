@@ -3,8 +3,8 @@ import { randomInt, randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import { StaleConversationError, type TurnEffect } from "./turn-store.ts";
 
-export const applicationTypes = ["address_report", "address_deregistration", "permit_endorsement"] as const;
-export type ApplicationType = (typeof applicationTypes)[number];
+/** The id of the guided flow that created it (intents/<type>.yml); checked against the loaded flows above this layer. */
+export type ApplicationType = string;
 export type ApplicationStatus = "pending" | "info_requested" | "approved" | "rejected";
 
 /** What a guided flow hands over on submit. The clear ID number never gets here. */

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config/config.ts";
 import type { Secrets } from "../config/secrets.ts";
 import type { Db } from "../data/db.ts";
+import { type LoadedFlow, loadFlows } from "../flows/loader.ts";
 import { createFlowsSkill } from "../flows/skill.ts";
 import { type Catalogue, loadCatalogue } from "../knowledge/index.ts";
 import type { Clock } from "../lib/clock.ts";
@@ -24,11 +25,14 @@ export interface DialogDeps {
   db: Db;
   /** The service catalogue; loaded from knowledge/ when not given. */
   catalogue?: Catalogue;
+  /** The guided flows; loaded from intents/ when not given (a broken file stops start-up). */
+  flows?: Map<string, LoadedFlow>;
 }
 
 /** The skills in the order they get a chance at each turn; the fallback is always last. */
 export async function buildDialog(deps: DialogDeps): Promise<Dialog> {
   const catalogue = deps.catalogue ?? (await loadCatalogue());
+  const flows = deps.flows ?? loadFlows();
   const llm = createLlm(deps.config, deps.log);
   if (!llm) deps.log.info("LLM not configured (OPENAI_API_KEY / OPENAI_MODEL): answering from catalogue retrieval only");
   return new Dialog([
@@ -39,13 +43,13 @@ export async function buildDialog(deps: DialogDeps): Promise<Dialog> {
     reminderSkill({ sql: deps.db.sql, hashKey: deps.secrets.hashKey, timeZone: deps.config.TZ }),
     // Then the guided flows: while a flow waits it owns every turn (guards, questions midway)
     // except requests for a person, which it leaves to the handoff skill.
-    createFlowsSkill({ ...deps, isCatalogueQuestion: (text) => catalogue.understand(text).kind === "answer" }),
+    createFlowsSkill({ ...deps, flows, isCatalogueQuestion: (text) => catalogue.understand(text).kind === "answer" }),
     // 有用/没用/👍 after an answer, before the guards take a lone 👍 for "no words".
     feedbackSkill(),
     guardsSkill,
     handoffSkill(deps.config),
     infoRequestSkill(deps.db.sql),
-    smallTalkSkill,
+    smallTalkSkill([...flows.values()].map((f) => ({ title: f.title, say: f.offer.say }))),
     faqSkill({ catalogue, llm }),
     fallbackSkill,
   ]);

@@ -3,6 +3,27 @@ import { sourceSchema } from "./types.ts";
 
 const slotValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
+/** One answer to a flow step as the state may keep it: an ID number only masked, with its ciphertext. */
+export const flowAnswerSchema = z.object({
+  value: z.string().nullable(),
+  /** AES-256-GCM ciphertext of the clear ID number (src/lib/crypto.ts). */
+  enc: z.string().optional(),
+  /** Extra application fields the validator read (address parts, permit number). */
+  data: z.record(z.string(), z.string()).optional(),
+  /** How the value is shown to the resident (masked where personal). */
+  shown: z.string(),
+});
+
+/** Answers the resident must pick from or confirm before they are used (a guessed date, two phone numbers). */
+export const flowTentativeSchema = z.object({ options: z.array(flowAnswerSchema).min(1), question: z.string() });
+
+/** Values read from one message: answers, answers to confirm, and why some were not taken. */
+export const flowHarvestSchema = z.object({
+  answers: z.record(z.string(), flowAnswerSchema),
+  tentative: z.record(z.string(), flowTentativeSchema),
+  problems: z.record(z.string(), z.string()),
+});
+
 /** A guided flow in progress (see src/flows/). */
 export const flowStateSchema = z.object({
   id: z.string(),
@@ -18,6 +39,13 @@ export const flowStateSchema = z.object({
   editing: z.string().nullable().default(null),
   startedAt: z.number(),
   updatedAt: z.number(),
+  /** Answers waiting for the resident to confirm or pick one (slot → options and the question). */
+  tentative: z.record(z.string(), flowTentativeSchema).optional(),
+  /**
+   * Values typed before consent ("我要登记，我叫张三…"): kept here only, used once the resident
+   * agrees, and dropped with the flow if they decline.
+   */
+  pending: flowHarvestSchema.optional(),
 });
 export type FlowState = z.infer<typeof flowStateSchema>;
 

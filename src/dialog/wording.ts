@@ -3,29 +3,42 @@ import type { Reply } from "./types.ts";
 /** Menu options offered with the greeting and help; each is also what the resident can type. */
 export const MENU_CHOICES = ["居住证怎么办", "我要登记", "我要签注", "查进度", "转人工"];
 
+/** A guided flow as the greeting and help name it: its title and the command that starts it. */
+export interface FlowMenuItem {
+  title: string;
+  say: string;
+}
+
+/** The flows as the core names them before any are loaded (tests that build a dialog by hand). */
+const DEFAULT_FLOWS: FlowMenuItem[] = [
+  { title: "居住登记申报", say: "我要登记" },
+  { title: "注销居住登记", say: "我要注销登记" },
+  { title: "居住证签注", say: "我要签注" },
+];
+
 /** Replies the core itself gives, in one place so the tone stays consistent. */
 export const replies = {
-  greeting(): Reply {
+  greeting(flows: readonly FlowMenuItem[] = DEFAULT_FLOWS): Reply {
     return {
       intent: "greeting",
       text:
         "您好，欢迎来到宁波！我是甬居助手，专门为新宁波人服务 😊\n" +
         "我可以帮您：\n" +
         "· 查政策：居住证、积分、孩子上学、社保、住房、就业培训、欠薪维权等\n" +
-        "· 在线办：居住登记申报、搬离注销、居住证签注\n" +
+        `· 在线办：${flows.map((f) => f.title).join("、")}\n` +
         "· 查进度、设置签注提醒，需要时帮您转人工\n" +
         "直接打字问我就行，比如“孩子在宁波上学要什么条件”。",
       choices: MENU_CHOICES,
     };
   },
-  help(): Reply {
+  help(flows: readonly FlowMenuItem[] = DEFAULT_FLOWS): Reply {
     return {
       intent: "help",
       text:
         "您可以这样问我：\n" +
         "· “居住证怎么办” “积分怎么算” “外地人能交社保吗”\n" +
-        "· “我要登记” 申报居住地址，“我要注销登记” 搬走时注销\n" +
-        "· “我要签注” 给居住证签注，“查进度” 看申请办到哪了\n" +
+        `${flows.map((f) => `· “${f.say}” 在线办理${f.title}\n`).join("")}` +
+        "· “查进度” 看申请办到哪了\n" +
         "· “转人工” 找工作人员\n" +
         "办事过程中随时可以说“取消”“上一步”。",
       choices: MENU_CHOICES,

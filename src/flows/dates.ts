@@ -70,70 +70,183 @@ function chineseNumber(run: string): string {
 
 const WEEKDAY: Record<string, number> = { "1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6, "7": 7, 日: 7, 天: 7, 末: 6 };
 
-export type DateParse = { ok: true; day: number } | { ok: false; error: "unrecognised" | "invalid" };
-
 /**
- * Understands 2026-11-20, 2026/11/20, 2026.11.20, 2026年11月20日, 20261120, 11月20日/号, 11-20,
- * 20号, 今天, 昨天, 前天, 大前天, 3天前 (三天前), 2周前, 上周五, 这周一, 周五.
- * Without a year, `preferPast` picks the latest such date not after today.
+ * A date as read. `sure` is false when the reading rests on a guess the resident should
+ * confirm: a year or month filled in by rolling back ("12月25日" said in November is last
+ * December), or a vague expression ("月初", "上个月底", "两个月前", "15号左右").
  */
-export function parseDate(input: string, today: number, preferPast = true): DateParse {
-  const text = input
+export type DateParse =
+  | { ok: true; day: number; sure: boolean }
+  | { ok: false; error: "unrecognised" | "invalid" | "incomplete" };
+
+/** What a resident may put around a date: "是…", "大概…", "…搬进来的", "…左右". */
+const LEAD = /^(是|在|于|大概是|大概|大约是|大约|差不多是|差不多|应该是|应该|日期是|时间是|我是|就是)+/;
+const TAIL =
+  /(搬进来|搬进去|搬过来|搬过去|搬来|搬进|搬入|入住|住进来|住进去|住进|住过来|来的|搬走|搬离|搬出去|搬出|离开|搬|走|过来|进来|办|开始)?(的|了|吧|啊|呀)*$/;
+const VAGUE = /大概|大约|差不多|左右|前后|估计|好像/;
+
+function normalizeDateText(input: string): string {
+  return input
     .replace(/\s+/g, "")
     .replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
     .replace(/(星期|礼拜|周)(日|天)/g, "$1日")
-    .replace(/[〇零一二两三四五六七八九十]+/g, (run) => chineseNumber(run))
-    .replace(/^(是|在|大概|大约|应该是|日期是|我是)/, "")
-    .replace(/[。.!！,，]+$/, "");
+    .replace(/[〇零一二两三四五六七八九十]+(?=[年月日号天个周星礼])/g, (run) => chineseNumber(run))
+    .replace(/(?<=周|星期|礼拜)[一二三四五六七]/g, (c) => String(CN_DIGITS[c]))
+    .replace(/(?<=月)[〇零一二两三四五六七八九十]+/g, (run) => chineseNumber(run))
+    .replace(/[。.!！,，~～]+$/, "")
+    .replace(LEAD, "")
+    .replace(/(左右|前后)/g, "")
+    .replace(TAIL, "");
+}
 
-  const relative: Record<string, number> = { 今天: 0, 今日: 0, 昨天: 1, 昨日: 1, 前天: 2, 大前天: 3 };
-  for (const [word, back] of Object.entries(relative)) {
-    if (new RegExp(`^${word}(搬的|搬进来的|入住的|入住|搬进来)?$`).test(text)) return { ok: true, day: today - back };
+/**
+ * Understands 2026-11-20, 2026/11/20, 2026.11.20, 2026年11月20日, 26年11月20日, 20261120,
+ * 11月20日/号, 十一月二十号, 11-20, 20号, 今天, 昨天, 前天, 大前天, 3天前 (三天前), 2周前,
+ * 两个月前, 上周五, 这周一, 周五, 上个月15号, 这个月3号, 月初/月中/月底, 上个月底, 去年12月3日.
+ * Without a year, `preferPast` picks the latest such date not after today (and says it guessed).
+ */
+export function parseDate(input: string, today: number, preferPast = true): DateParse {
+  const vague = VAGUE.test(input);
+  const text = normalizeDateText(input);
+  const result = read(text, today, preferPast);
+  return result.ok && vague ? { ...result, sure: false } : result;
+}
+
+function read(text: string, today: number, preferPast: boolean): DateParse {
+  const sure = (day: number | null, isSure = true): DateParse =>
+    day === null ? { ok: false, error: "invalid" } : { ok: true, day, sure: isSure };
+  const { y, m: month } = partsOf(today);
+  /** Month `back` months before this one, as [year, month]. */
+  const monthBack = (back: number): [number, number] => {
+    const total = y * 12 + (month - 1) - back;
+    return [Math.floor(total / 12), (total % 12) + 1];
+  };
+  const endOfMonth = (yy: number, mm: number): number | null => {
+    for (let d = 31; d >= 28; d--) {
+      const day = dayOf(yy, mm, d);
+      if (day !== null) return day;
+    }
+    return null;
+  };
+  const part = (yy: number, mm: number, which: string): number | null =>
+    which === "初" || which === "上旬"
+      ? dayOf(yy, mm, 1)
+      : which === "中" || which === "中旬"
+        ? dayOf(yy, mm, 15)
+        : which === "下旬"
+          ? dayOf(yy, mm, 25)
+          : endOfMonth(yy, mm);
+  const backWord = (w: string | undefined) => (w === "上上" ? 2 : w === "上" ? 1 : 0);
+
+  const relative: Record<string, number> = { 今天: 0, 今日: 0, 今儿: 0, 昨天: 1, 昨日: 1, 昨儿: 1, 前天: 2, 前日: 2, 大前天: 3 };
+  if (text in relative) return sure(today - (relative[text] as number));
+
+  let m = /^(\d{1,3})(?:天|日)(?:之前|以前|前)$/.exec(text);
+  if (m) return sure(today - Number(m[1]));
+  m = /^(\d{1,2})个?(?:周|星期|礼拜)(?:之前|以前|前)$/.exec(text);
+  if (m) return sure(today - 7 * Number(m[1]));
+  m = /^(\d{1,2}|半)个月(?:之前|以前|前)$/.exec(text);
+  if (m) {
+    if (m[1] === "半") return sure(today - 15, false);
+    const [yy, mm] = monthBack(Number(m[1]));
+    const { d } = partsOf(today);
+    return sure(dayOf(yy, mm, d) ?? endOfMonth(yy, mm), false);
   }
 
-  let m = /^(\d{1,3})(天|日)(之?前|以前)/.exec(text);
-  if (m) return { ok: true, day: today - Number(m[1]) };
-  m = /^(\d{1,2})个?(周|星期|礼拜)(之?前|以前)/.exec(text);
-  if (m) return { ok: true, day: today - 7 * Number(m[1]) };
-
-  m = /^(上上|上|这|本|)个?(周|星期|礼拜)([1-7日天末])/.exec(text);
+  m = /^(上上|上|这|本|)个?(?:周|星期|礼拜)([1-7日天末])$/.exec(text);
   if (m) {
-    const weekday = WEEKDAY[m[3] as string] as number;
+    const weekday = WEEKDAY[m[2] as string] as number;
     const thisMonday = today - mondayIndex(today);
-    const weeksBack = m[1] === "上上" ? 2 : m[1] === "上" ? 1 : 0;
-    let day = thisMonday - 7 * weeksBack + weekday - 1;
+    let day = thisMonday - 7 * backWord(m[1]) + weekday - 1;
     if (m[1] === "" && preferPast && day > today) day -= 7;
-    return { ok: true, day };
+    return sure(day);
   }
 
   m = /^(\d{4})(?:[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?|(\d{2})(\d{2}))$/.exec(text);
+  if (m) return sure(dayOf(Number(m[1]), Number(m[2] ?? m[4]), Number(m[3] ?? m[5])));
+  m = /^(\d{2})年(\d{1,2})月(\d{1,2})[日号]?$/.exec(text);
+  if (m) return sure(dayOf(2000 + Number(m[1]), Number(m[2]), Number(m[3])));
+  m = /^(去年|今年|前年)(\d{1,2})月(\d{1,2})[日号]?$/.exec(text);
+  if (m) return sure(dayOf(y - (m[1] === "去年" ? 1 : m[1] === "前年" ? 2 : 0), Number(m[2]), Number(m[3])));
+
+  // Parts of a month: 月初, 上个月底, 11月中旬, 去年12月底 — vague, so always confirmed.
+  m = /^(?:(上上|上|这|本)个?月|(去年|今年)?(\d{1,2})月|月)(初|中|底|末|上旬|中旬|下旬)$/.exec(text);
   if (m) {
-    const day = dayOf(Number(m[1]), Number(m[2] ?? m[4]), Number(m[3] ?? m[5]));
-    return day === null ? { ok: false, error: "invalid" } : { ok: true, day };
+    let [yy, mm] = m[3] ? [y - (m[2] === "去年" ? 1 : 0), Number(m[3])] : monthBack(backWord(m[1]));
+    if (mm < 1 || mm > 12) return { ok: false, error: "invalid" };
+    let day = part(yy, mm, m[4] as string);
+    if (m[3] && !m[2] && preferPast && day !== null && day > today)
+      [yy, mm, day] = [yy - 1, mm, part(yy - 1, mm, m[4] as string)];
+    return sure(day, false);
+  }
+  m = /^(上上|上|这|本)个?月(\d{1,2})[日号]?$/.exec(text);
+  if (m) {
+    const [yy, mm] = monthBack(backWord(m[1]));
+    return sure(dayOf(yy, mm, Number(m[2])));
+  }
+  if (/^(上上|上|这|本)?个?月$|^(去年|今年|前年)$|^(上上|上|这|本)?(周|星期|礼拜)$/.test(text)) {
+    return { ok: false, error: "incomplete" };
   }
 
-  const { y, m: month } = partsOf(today);
-  const withoutYear = (mm: number, dd: number): DateParse => {
+  // Month and day without a year: this year, or last year when that would be in the future.
+  m = /^(\d{1,2})(?:月(\d{1,2})[日号]?|[-/](\d{1,2}))$/.exec(text);
+  if (m) {
+    const mm = Number(m[1]);
+    const dd = Number(m[2] ?? m[3]);
     const day = dayOf(y, mm, dd);
     if (day === null) return { ok: false, error: "invalid" };
-    if (preferPast && day > today) {
-      const lastYear = dayOf(y - 1, mm, dd);
-      return lastYear === null ? { ok: false, error: "invalid" } : { ok: true, day: lastYear };
-    }
-    return { ok: true, day };
-  };
+    if (preferPast && day > today) return sure(dayOf(y - 1, mm, dd), false);
+    return sure(day);
+  }
 
-  m = /^(\d{1,2})(?:月(\d{1,2})[日号]?|[-/](\d{1,2}))$/.exec(text);
-  if (m) return withoutYear(Number(m[1]), Number(m[2] ?? m[3]));
-
+  // A day alone: this month, or last month when that would be in the future.
   m = /^(本月|这个月)?(\d{1,2})[日号]$/.exec(text);
   if (m) {
     const dd = Number(m[2]);
     const day = dayOf(y, month, dd);
-    if (day !== null && (!preferPast || day <= today)) return { ok: true, day };
-    const prev = month === 1 ? dayOf(y - 1, 12, dd) : dayOf(y, month - 1, dd);
-    return prev === null ? { ok: false, error: "invalid" } : { ok: true, day: prev };
+    if (day !== null && (!preferPast || day <= today)) return sure(day);
+    const [py, pm] = monthBack(1);
+    return sure(dayOf(py, pm, dd), false);
   }
 
   return { ok: false, error: "unrecognised" };
+}
+
+/**
+ * Date expressions inside a longer message ("…上个月15号搬进来的，租的房子"), for taking several
+ * answers from one message. Deliberately stricter than parseDate: a bare "15号" counts only
+ * before a word of moving ("15号搬进来的"), so house numbers ("天童南路15号") are never dates.
+ */
+const N = "[0-9０-９〇零一二两三四五六七八九十]";
+const DATE_SPANS = new RegExp(
+  [
+    `(?:${N}{4}|${N}{2})年${N}{1,2}月${N}{1,3}[日号]?`,
+    "(?<![0-9０-９])[0-9０-９]{4}[-/.][0-9０-９]{1,2}[-/.][0-9０-９]{1,2}(?![0-9０-９])",
+    `(?:去年|今年|前年)?(?<![0-9０-９]|明年|后年|下个|下)${N}{1,2}月(?:${N}{1,3}[日号]?|[初中底末]|上旬|中旬|下旬)`,
+    `(?:上上|上|这|本)个?月(?:${N}{1,3}[日号]?|[初中底末]|上旬|中旬|下旬)`,
+    "月[初中底末]",
+    "大前天|前天|昨天|昨日|今天|今日",
+    `(?<![0-9０-９])${N}{1,3}天(?:之前|以前|前)`,
+    `(?<![0-9０-９])${N}{1,2}个?(?:周|星期|礼拜)(?:之前|以前|前)`,
+    `(?:(?<![0-9０-９])${N}{1,2}|半)个月(?:之前|以前|前)`,
+    "(?:上上|上|这|本)个?(?:周|星期|礼拜)[1-7一二三四五六日天末]",
+    "(?<!下|下个)(?:星期|礼拜)[1-7一二三四五六日天]",
+    `(?<![0-9０-９路街巷弄道号幢栋室楼元\\-])${N}{1,2}[日号](?=(?:左右)?(?:搬|入住|住进|住过来|来的|走的|离开))`,
+  ].join("|"),
+  "g",
+);
+
+export interface DateSpan {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** The date expressions in a message, left to right (not yet checked: parseDate does that). */
+export function findDateSpans(text: string): DateSpan[] {
+  return [...text.matchAll(DATE_SPANS)].map((m) => ({
+    start: m.index as number,
+    end: (m.index as number) + m[0].length,
+    text: m[0],
+  }));
 }

@@ -5,21 +5,27 @@ import { parse } from "yaml";
 import type { z } from "zod";
 import { prefillSlots } from "./prefill.ts";
 import { type Condition, type FlowFile, type FlowStep, flowFileSchema } from "./schema.ts";
+import type { MentionKind } from "./mentions.ts";
 import { getValidator, type Validator } from "./validators.ts";
 
 export const defaultIntentsDir = join(dirname(fileURLToPath(import.meta.url)), "../../intents");
 
 /** A step with its validator resolved and options parsed. */
 export interface LoadedStep extends Omit<FlowStep, "validation"> {
+  validatorName: string;
   validator: Validator<Record<string, unknown>>;
   options: Record<string, unknown>;
   /** The fixed answers (plus "跳过" for an optional step), if any. */
   choices: string[] | undefined;
+  /** Kinds of values in a longer message this step takes (see mentions.ts). */
+  mentions: readonly MentionKind[];
 }
 
 export interface LoadedFlow extends Omit<FlowFile, "steps"> {
   file: string;
   steps: LoadedStep[];
+  /** Every field the application's data may hold, with the label staff see. */
+  fieldLabels: Record<string, string>;
 }
 
 /** A broken flow file: start-up stops and names the file and the field. */
@@ -95,11 +101,34 @@ export function parseFlowFile(file: string, text: string): LoadedFlow | null {
     known.add(step.slot);
     const { validation: _v, ...rest } = step;
     const choices = fixed ? [...fixed, ...(step.optional ? ["跳过"] : [])] : step.optional ? ["跳过"] : undefined;
-    return { ...rest, validator, options: options.data as Record<string, unknown>, choices };
+    const opts = options.data as Record<string, unknown>;
+    return {
+      ...rest,
+      validatorName: step.validation.validator,
+      validator,
+      options: opts,
+      choices,
+      mentions: validator.mentions?.(opts) ?? [],
+    };
   });
   // Copy targets are filled by the copy, so later steps' conditions may name them too: checked above.
+  // Staff must be able to read every field an application of this flow can carry.
+  const fieldLabels: Record<string, string> = {};
+  for (const step of steps) fieldLabels[step.slot] = step.label;
+  steps.forEach((step, i) => {
+    const added = [
+      ...(step.validator.dataKeys?.(step.options) ?? []),
+      ...Object.values(step.copy ?? {}).flatMap((mapping) => Object.keys(mapping)),
+    ];
+    for (const key of added) {
+      const label = flow.staff.fields[key] ?? fieldLabels[key];
+      if (!label) throw new FlowFileError(file, "staff.fields", `needs a label for "${key}" (added by steps[${i}])`);
+      fieldLabels[key] = label;
+    }
+  });
+  for (const [key, label] of Object.entries(flow.staff.fields)) fieldLabels[key] = label;
   const { steps: _s, ...rest } = flow;
-  return { ...rest, file, steps };
+  return { ...rest, file, steps, fieldLabels };
 }
 
 /** Loads every flow in a directory; throws FlowFileError on the first broken file. */

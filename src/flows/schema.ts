@@ -44,10 +44,30 @@ export const flowStepSchema = z
   .strict();
 export type FlowStep = z.infer<typeof flowStepSchema>;
 
+/** What the resident is told when staff decide; {title}, {reference} and {reason} are filled in. */
+export const decisionNoticesSchema = z
+  .object({
+    /** A line holding {reason} is left out when staff gave none. */
+    approved: z.string().min(1),
+    /** Staff must give a reason; it replaces {reason}. */
+    rejected: z
+      .string()
+      .min(1)
+      .refine((t) => t.includes("{reason}"), { error: "must contain {reason}" }),
+    /** What staff ask for replaces {reason}; the resident's next message answers it. */
+    info_requested: z
+      .string()
+      .min(1)
+      .refine((t) => t.includes("{reason}"), { error: "must contain {reason}" }),
+  })
+  .strict();
+export type DecisionNotices = z.infer<typeof decisionNoticesSchema>;
+
 export const flowFileSchema = z
   .object({
     kind: z.literal("flow"),
-    id: z.enum(["address_report", "address_deregistration", "permit_endorsement"]),
+    /** The application type it creates (snake_case); the file is named after it with - for _. */
+    id: z.string().regex(/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/, { error: "must be snake_case, e.g. permit_replacement" }),
     title: z.string().min(1),
     description: z.string().min(1),
     /** The catalogue entry the flow rests on; its answer may offer to start the flow. */
@@ -62,8 +82,20 @@ export const flowFileSchema = z
         excludes: z.array(z.string().min(1)).default([]),
       })
       .strict(),
-    /** What the faq answer offers to say to start this flow ("我要签注"). */
-    offer: z.object({ entries: z.array(z.string().min(1)).min(1), say: z.string().min(1) }).strict(),
+    /**
+     * `say`: the command that starts the flow ("我要签注"), used in menus and help; `entries`:
+     * catalogue answers that offer the flow afterwards ("要我帮您在线办理…吗？").
+     */
+    offer: z.object({ entries: z.array(z.string().min(1)).default([]), say: z.string().min(1) }).strict(),
+    /** What staff see: the application type's name, and labels for data fields that are not steps. */
+    staff: z
+      .object({
+        label: z.string().min(1),
+        /** Labels for fields a step's validator or a `copy:` adds (address parts, permit number…). */
+        fields: z.record(z.string(), z.string().min(1)).default({}),
+      })
+      .strict(),
+    decisions: decisionNoticesSchema,
     consent: z
       .object({
         version: z.string().min(1),

@@ -47,7 +47,8 @@ export function statusText(
   }
   const apps = listApplications(sql, residentId, 10);
   if (!apps.length) {
-    return "您还没有通过我提交过申请。需要的话可以说“我要登记”（居住登记申报）、“我要注销登记”或者“我要签注”。";
+    const ways = [...flows.values()].map((f) => `“${f.offer.say}”（${f.title}）`).join("、");
+    return `您还没有通过我提交过申请。需要的话可以说${ways}。`;
   }
   const list = apps.map((a, i) => `${i + 1}. ${describe(a, titles, timeZone)}`).join("\n");
   return `您的申请${apps.length > 1 ? `（最近${apps.length}条）` : ""}：\n${list}\n有结果时我会在这里通知您。`;

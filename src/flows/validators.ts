@@ -1,6 +1,18 @@
 import { z } from "zod";
-import { maskIdNumber, maskPhone, normalizeIdNumber } from "../lib/crypto.ts";
+import {
+  findPersonalNumbers,
+  hasValidCheckCharacter,
+  maskIdNumber,
+  maskPhone,
+  type PersonalNumber,
+  toHalfWidth,
+} from "../lib/personal-numbers.ts";
+import { parseAddressAt } from "./address.ts";
 import { chineseDate, dayFromIso, dayOf, isoDate, localDay, parseDate, yearsBefore } from "./dates.ts";
+import { districtNames, districts, findTown } from "./divisions.ts";
+import type { MentionKind, Spot } from "./mentions.ts";
+
+export { idCheckCharacter } from "../lib/personal-numbers.ts";
 
 /** What a validator knows about the turn. */
 export interface ValidationContext {
@@ -11,11 +23,13 @@ export interface ValidationContext {
 /**
  * A validated value. `value` is what the conversation state keeps (never a clear ID number);
  * `secret` is the clear sensitive value, which the engine encrypts at once and drops; `data`
- * adds fields to the submitted application.
+ * adds fields to the submitted application; `confirm` is a question to ask before the value is
+ * used, when reading it took a guess ("是2025年12月25日吗？").
  */
 export type ValidationResult =
-  | { ok: true; value: string; secret?: string; data?: Record<string, string> }
+  | { ok: true; value: string; secret?: string; data?: Record<string, string>; confirm?: string }
   | { ok: false; reason: string };
+export type ValidValue = Extract<ValidationResult, { ok: true }>;
 
 export interface Validator<O = unknown> {
   options: z.ZodType<O>;
@@ -29,20 +43,23 @@ export interface Validator<O = unknown> {
   choices?(options: O): string[];
   /** How a stored value reads in the summary. */
   display?(value: string): string;
+  /** Kinds of values this validator takes when they turn up in a longer message (see mentions.ts). */
+  mentions?(options: O): readonly MentionKind[];
+  /** This step's own words in a longer message (a choice's synonyms, a reason after "因为"). */
+  spot?(text: string, options: O): Spot[];
+  /** Keys `data` may add to the application: the flow file must give staff a label for each. */
+  dataKeys?(options: O): readonly string[];
 }
 
 const fail = (reason: string): ValidationResult => ({ ok: false, reason });
 const define = <O>(v: Validator<O>): Validator<O> => v;
 
-const halfWidth = (s: string) =>
-  s.replace(/[０-９Ａ-Ｚａ-ｚ]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, " ");
-
 // ── Chinese name ────────────────────────────────────────────────────────────────────────────
 
 export function checkChineseName(input: string): ValidationResult {
-  const text = halfWidth(input)
+  const text = toHalfWidth(input)
     .trim()
-    .replace(/^(我叫|我的名字是|我的名字叫|名字是|名字叫|姓名是|姓名[:：]|我是)/, "")
+    .replace(/^(我叫|我的名字是|我的名字叫|名字是|名字叫|姓名是|姓名[:：]|姓名|我是)/, "")
     .replace(/[。!！,，\s]+$/g, "")
     .replace(/[•・．.]/g, "·")
     .replace(/\s+/g, "");
@@ -58,107 +75,123 @@ export function checkChineseName(input: string): ValidationResult {
 
 // ── ID number (GB 11643) ────────────────────────────────────────────────────────────────────
 
-const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const ID_CHECK = "10X98765432";
 const PROVINCES = new Set([
   11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71,
   81, 82, 83,
 ]);
 
-/** The check character GB 11643 prescribes for the first 17 digits. */
-export function idCheckCharacter(first17: string): string {
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * (ID_WEIGHTS[i] as number);
-  return ID_CHECK[sum % 11] as string;
-}
-
-/** Strips labels and separators a resident may type around an ID number. */
-function idCandidate(input: string): string {
-  return normalizeIdNumber(halfWidth(input).replace(/身份证号?码?|号码|是|[:：\-\s]/g, ""));
-}
-
-/** True when the text has the shape of an 18-character ID number (valid or not). */
-export function looksLikeIdNumber(input: string): boolean {
-  return /^\d{17}[\dX]$/.test(idCandidate(input));
-}
-
-export function checkIdNumber(input: string, ctx: ValidationContext): ValidationResult {
-  const id = idCandidate(input);
-  if (/^\d{15}$/.test(id)) return fail("这是老的15位身份证号，请填写现在使用的18位身份证号。");
-  if (!/^\d{17}[\dX]$/.test(id)) {
-    const digits = id.replace(/[^\dX]/g, "").length;
-    if (/^[\dX]+$/.test(id)) return fail(`身份证号是18位，您输入的是${digits}位，麻烦核对一下。`);
-    return fail("身份证号由18位数字组成（最后一位可能是X），请只输入号码。");
-  }
+/** Checks an 18-character ID number the way GB 11643 builds it: region, birth date, check character. */
+export function checkIdDigits(id: string, ctx: ValidationContext): ValidationResult {
   if (!PROVINCES.has(Number(id.slice(0, 2)))) return fail("身份证号开头的地区码不对，麻烦对照身份证再核对一下。");
   const y = Number(id.slice(6, 10));
-  const m = Number(id.slice(10, 12));
-  const d = Number(id.slice(12, 14));
-  const birth = dayOf(y, m, d);
+  const birth = dayOf(y, Number(id.slice(10, 12)), Number(id.slice(12, 14)));
   if (birth === null || y < 1900) {
     return fail(`身份证号第7到14位是出生日期，“${id.slice(6, 14)}”不是一个有效的日期，可能输错了，麻烦核对一下。`);
   }
   if (birth > localDay(ctx.now, ctx.timeZone)) return fail("身份证号里的出生日期晚于今天，可能输错了，麻烦核对一下。");
-  if (idCheckCharacter(id) !== id[17]) {
+  if (!hasValidCheckCharacter(id)) {
     return fail("这个身份证号的校验位（最后一位）对不上，可能有一位输错了，麻烦对照身份证再输一次。");
   }
   return { ok: true, value: maskIdNumber(id), secret: id };
 }
 
+/** The ID number in a text as the normaliser reads it (spaces, dashes, full-width digits, "身份证号是…"). */
+function idIn(input: string): PersonalNumber | undefined {
+  return findPersonalNumbers(input).find((n) => n.kind === "id" || n.kind === "old_id");
+}
+
+/** True when the text holds something shaped like an 18-character ID number (valid or not). */
+export function looksLikeIdNumber(input: string): boolean {
+  return idIn(input)?.kind === "id";
+}
+
+export function checkIdNumber(input: string, ctx: ValidationContext): ValidationResult {
+  const found = idIn(input);
+  if (found?.kind === "old_id") return fail("这是老的15位身份证号，请填写现在使用的18位身份证号。");
+  if (found) return checkIdDigits(found.value, ctx);
+  const rest = toHalfWidth(input)
+    .replace(/身份证号?码?|号码|是|[:：\-\s]/g, "")
+    .toUpperCase();
+  if (/^[\dX]+$/.test(rest)) return fail(`身份证号是18位，您输入的是${rest.length}位，麻烦核对一下。`);
+  return fail("身份证号由18位数字组成（最后一位可能是X），请只输入号码。");
+}
+
 // ── Phone ───────────────────────────────────────────────────────────────────────────────────
 
 export function checkPhone(input: string, allowLandline: boolean): ValidationResult {
-  const raw = halfWidth(input).replace(/手机号?码?|电话号?码?|号码|是|[:：\s()（）]/g, "");
-  const landline = raw.replace(/^\+?86-?(?=0)/, "");
-  if (allowLandline && /^0\d{2,3}-?\d{7,8}$/.test(landline)) return { ok: true, value: landline };
-  const digits = raw.replace(/-/g, "").replace(/^(\+?86)(?=1\d{10}$)/, "");
+  const found = findPersonalNumbers(input);
+  const mobile = found.find((n) => n.kind === "mobile");
+  if (mobile) return { ok: true, value: mobile.value };
+  const landline = found.find((n) => n.kind === "landline");
+  if (landline && allowLandline) return { ok: true, value: landline.value };
+  const digits = toHalfWidth(input)
+    .replace(/手机号?码?|电话号?码?|号码|是|[:：\s()（）-]/g, "")
+    .replace(/^\+?86(?=\d{11}$)/, "");
   if (!/^\d+$/.test(digits)) return fail("手机号只需要输入数字。");
   if (digits.length !== 11) return fail(`手机号是11位数字，您输入的是${digits.length}位，麻烦核对一下。`);
-  if (!/^1[3-9]\d{9}$/.test(digits)) return fail("这不像是大陆手机号（应以13到19开头），麻烦核对一下。");
-  return { ok: true, value: digits };
+  return fail("这不像是大陆手机号（应以13到19开头），麻烦核对一下。");
 }
 
 // ── Districts ───────────────────────────────────────────────────────────────────────────────
 
-/** Ningbo's ten county-level divisions. */
-export const NINGBO_DISTRICTS = [
-  "海曙区",
-  "江北区",
-  "北仑区",
-  "镇海区",
-  "鄞州区",
-  "奉化区",
-  "余姚市",
-  "慈溪市",
-  "宁海县",
-  "象山县",
-];
+/** Ningbo's ten county-level divisions (from the divisions data file). */
+export const NINGBO_DISTRICTS: readonly string[] = districtNames;
 
 export function checkDistrict(input: string): ValidationResult {
-  const text = halfWidth(input).replace(/\s+/g, "");
-  const found = NINGBO_DISTRICTS.filter((d) => text.includes(d) || text.includes(d.slice(0, 2)));
+  const text = toHalfWidth(input).replace(/\s+/g, "");
+  const found = districts.filter((d) => text.includes(d.name) || text.includes(d.short)).map((d) => d.name);
+  // A street or township names its district too: 首南街道 → 鄞州区.
+  const town = found.length === 0 ? [...text.matchAll(/[\p{Script=Han}]{2,8}?(街道|镇|乡)/gu)].map((m) => findTown(m[0])) : [];
+  for (const t of town) if (t && !found.includes(t.district)) found.push(t.district);
   if (found.length === 1) return { ok: true, value: found[0] as string };
   if (found.length > 1) return fail("请只选一个区县（市）。");
   return fail(
-    "我们只受理宁波市十个区县（市）的申报：海曙区、江北区、北仑区、镇海区、鄞州区、奉化区、余姚市、慈溪市、宁海县、象山县。" +
+    `我们只受理宁波市十个区县（市）的申报：${districtNames.join("、")}。` +
       "如果您住在高新区、杭州湾新区这类功能区，请选它所在的区县（市）。",
   );
 }
 
 // ── Address ─────────────────────────────────────────────────────────────────────────────────
 
-const ADDRESS_MARKER = /[路街道巷弄号村组幢栋室楼苑园区镇乡社居里坊宅府湾城庭院舍寓厦座单元门]/;
+const ADDRESS_EXAMPLE = "例如：首南街道天童社区 天童南路88号3幢501室";
+const NOT_AN_ADDRESS = /^(不知道|不清楚|不记得|忘了|没有|无|随便|不想说|不方便)/;
 
+/**
+ * An address: a named place (street, township, community, road, estate) and a number (house,
+ * building, room), making up most of the text. Dates, sentences and "不知道" are refused with
+ * an example, so "上个月15号" is never taken for an address.
+ */
 export function checkAddress(input: string, minLength: number): ValidationResult {
-  const text = halfWidth(input).trim().replace(/\s+/g, " ");
-  if (text.replace(/\s/g, "").length < minLength) {
-    return fail("地址写得再详细一点：要有街道（乡镇）或社区，再加上小区/路名、楼号和门牌号。");
-  }
-  if (!/\p{Script=Han}/u.test(text) || !ADDRESS_MARKER.test(text)) {
-    return fail("这看起来不像一个地址，请写上街道（乡镇）、社区、路名和门牌号。");
+  const text = toHalfWidth(input).trim().replace(/\s+/g, " ");
+  const compact = text.replace(/[\s,，。.!！]/g, "");
+  if (parseDate(compact, 0).ok) return fail(`“${text}”看起来是一个日期，不是地址。请告诉我您住的详细地址，${ADDRESS_EXAMPLE}。`);
+  if (NOT_AN_ADDRESS.test(compact))
+    return fail(`地址需要写清楚，才能交给社区核实。请写上街道（乡镇）、路名和门牌号，${ADDRESS_EXAMPLE}。`);
+  if (compact.length < minLength) {
+    return fail(`地址写得再详细一点：要有街道（乡镇）或社区，再加上小区/路名、楼号和门牌号，${ADDRESS_EXAMPLE}。`);
   }
   if (text.length > 120) return fail("地址有点长，请只写街道、社区和详细门牌号。");
-  return { ok: true, value: text };
+  const parsed = parseAddressAt(text, text.search(/\S/));
+  const share = parsed ? parsed.covered / compact.length : 0;
+  if (!parsed?.named || share < 0.6) {
+    return fail(`这看起来不像一个地址，请写上街道（乡镇）、社区、路名和门牌号，${ADDRESS_EXAMPLE}。`);
+  }
+  if (!parsed.numbered) {
+    return fail(`地址写得再详细一点：请加上门牌号，或者小区的楼号和房号，${ADDRESS_EXAMPLE}。`);
+  }
+  // The district, city and province are kept apart (the district has its own step).
+  const value = input
+    .trim()
+    .replace(/\s+/g, " ")
+    .replace(/^(?:中国)?(?:浙江省|浙江)?(?:宁波市|宁波)?/, "")
+    .replace(new RegExp(`^(?:${districts.map((d) => d.name).join("|")})`), "")
+    .trim();
+  const data: Record<string, string> = {};
+  if (parsed.street) data.street = parsed.street;
+  if (parsed.community) data.community = parsed.community;
+  if (parsed.road) data.road = parsed.road;
+  if (parsed.building) data.building = parsed.building;
+  return { ok: true, value: value || parsed.text, data };
 }
 
 // ── Dates ───────────────────────────────────────────────────────────────────────────────────
@@ -172,7 +205,9 @@ export function checkDate(input: string, options: DateOptions, ctx: ValidationCo
   const today = localDay(ctx.now, ctx.timeZone);
   const parsed = parseDate(input, today, options.notFuture);
   if (!parsed.ok) {
-    return parsed.error === "invalid" ? fail("这个日期不存在（比如2月没有30日），麻烦再核对一下。") : fail("我没认出这个日期。");
+    if (parsed.error === "invalid") return fail("这个日期不存在（比如2月没有30日），麻烦再核对一下。");
+    if (parsed.error === "incomplete") return fail("请告诉我具体是哪一天，比如“上个月15号”“11月3日”。");
+    return fail("我没认出这个日期。");
   }
   if (options.notFuture && parsed.day > today) return fail(`日期不能晚于今天（${chineseDate(today)}）。`);
   if (options.maxPastYears !== undefined) {
@@ -184,13 +219,14 @@ export function checkDate(input: string, options: DateOptions, ctx: ValidationCo
       );
     }
   }
-  return { ok: true, value: isoDate(parsed.day) };
+  const value = isoDate(parsed.day);
+  return parsed.sure ? { ok: true, value } : { ok: true, value, confirm: `是${chineseDate(parsed.day)}吗？` };
 }
 
 // ── Choices ─────────────────────────────────────────────────────────────────────────────────
 
 export function checkChoice(input: string, choices: string[], synonyms: Record<string, string[]>): ValidationResult {
-  const text = halfWidth(input).replace(/[\s。.!！,，]/g, "");
+  const text = toHalfWidth(input).replace(/[\s。.!！,，]/g, "");
   const exact = choices.find((c) => c === text);
   if (exact) return { ok: true, value: exact };
   const hits = new Set<string>();
@@ -202,13 +238,30 @@ export function checkChoice(input: string, choices: string[], synonyms: Record<s
   return fail(hits.size > 1 ? "请只选一项。" : "请从下面的选项里选一个（回复数字或文字都可以）。");
 }
 
+/** Where a choice or one of its synonyms (two characters or more) is named in a longer message. */
+function spotWords(text: string, words: Record<string, string[]>): Spot[] {
+  const spots: Spot[] = [];
+  const all = Object.entries(words)
+    .flatMap(([value, list]) => list.filter((w) => w.length >= 2).map((w) => ({ value, w })))
+    .sort((a, b) => b.w.length - a.w.length);
+  const taken: boolean[] = [];
+  for (const { value, w } of all) {
+    for (let at = text.indexOf(w); at >= 0; at = text.indexOf(w, at + 1)) {
+      if (taken.slice(at, at + w.length).some(Boolean)) continue;
+      for (let i = at; i < at + w.length; i++) taken[i] = true;
+      spots.push({ start: at, end: at + w.length, text: value });
+    }
+  }
+  return spots.sort((a, b) => a.start - b.start);
+}
+
 const NO_EXACT = /^(否|不是|不对|不|no|n)$/i;
 const YES_DESPITE_NEGATION = /(没变|没有变|不变|没换|没有换|没搬|没有搬|还是原来|还是那)/;
 const NO_WORDS = /(不一样|不同|变了|换了|搬了|搬家|有变化|改了|新地址|换地方)/;
 const YES_START = /^(是|是的|对|对的|没错|一样|一样的|相同|嗯|嗯嗯|yes|y)/i;
 
 export function checkYesNo(input: string, yes: string, no: string): ValidationResult {
-  const text = halfWidth(input).replace(/[\s。.!！,，~～]/g, "");
+  const text = toHalfWidth(input).replace(/[\s。.!！,，~～]/g, "");
   if (text === yes) return { ok: true, value: yes };
   if (text === no || NO_EXACT.test(text)) return { ok: true, value: no };
   if (YES_DESPITE_NEGATION.test(text)) return { ok: true, value: yes };
@@ -223,11 +276,29 @@ export function checkPermitOrId(input: string, ctx: ValidationContext): Validati
   // An 18-character ID-shaped number is held to the ID rules: a mistyped ID must not slip
   // through as a "permit number" that staff can then never match.
   if (looksLikeIdNumber(input)) return checkIdNumber(input, ctx);
-  const permit = halfWidth(input)
+  const permit = toHalfWidth(input)
     .replace(/居住证号?码?|证号|号码|是|[:：\-\s]/g, "")
     .toUpperCase();
   if (/^[0-9A-Z]{6,20}$/.test(permit)) return { ok: true, value: permit, data: { permitNumber: permit } };
   return fail("请输入居住证号码（6到20位字母或数字），或者18位身份证号。");
+}
+
+// ── Free text ───────────────────────────────────────────────────────────────────────────────
+
+/** The rest of the clause after a cue word: "因为回老家了，…" → "回老家了". */
+function spotAfterCues(text: string, cues: string[]): Spot[] {
+  const spots: Spot[] = [];
+  for (const cue of [...cues].sort((a, b) => b.length - a.length)) {
+    const at = text.indexOf(cue);
+    if (at < 0) continue;
+    const from = at + cue.length;
+    const clause = /^[是:：\s]*([^，,。；;！!？?\n]+)/.exec(text.slice(from));
+    if (!clause?.[1]) continue;
+    const start = from + clause[0].length - clause[1].length;
+    spots.push({ start: at, end: start + clause[1].trimEnd().length, text: clause[1].trim() });
+    break;
+  }
+  return spots;
 }
 
 // ── Registry ────────────────────────────────────────────────────────────────────────────────
@@ -236,9 +307,20 @@ const none = z.object({}).strict().default({});
 
 /** Validators a flow step can name, each with its own options schema. */
 export const validators = {
-  chinese_name: define({ options: none, strict: false, validate: (t) => checkChineseName(t) }),
-  id_number: define({ options: none, strict: true, validate: (t, _o, ctx) => checkIdNumber(t, ctx) }),
-  permit_or_id: define({ options: none, strict: true, validate: (t, _o, ctx) => checkPermitOrId(t, ctx) }),
+  chinese_name: define({ options: none, strict: false, validate: (t) => checkChineseName(t), mentions: () => ["name"] }),
+  id_number: define({
+    options: none,
+    strict: true,
+    validate: (t, _o, ctx) => checkIdNumber(t, ctx),
+    mentions: () => ["id", "old_id"],
+  }),
+  permit_or_id: define({
+    options: none,
+    strict: true,
+    validate: (t, _o, ctx) => checkPermitOrId(t, ctx),
+    mentions: () => ["id", "old_id", "permit"],
+    dataKeys: () => ["permitNumber"],
+  }),
   mobile_phone: define({
     options: z
       .object({ landline: z.boolean().default(false) })
@@ -247,6 +329,7 @@ export const validators = {
     strict: true,
     validate: (t, o) => checkPhone(t, o.landline),
     display: (v) => maskPhone(v),
+    mentions: (o) => (o.landline ? ["mobile", "landline"] : ["mobile"]),
   }),
   date: define({
     options: z
@@ -259,8 +342,15 @@ export const validators = {
       const day = dayFromIso(v);
       return day === null ? v : chineseDate(day);
     },
+    mentions: () => ["date"],
   }),
-  ningbo_district: define({ options: none, strict: true, validate: (t) => checkDistrict(t), choices: () => NINGBO_DISTRICTS }),
+  ningbo_district: define({
+    options: none,
+    strict: true,
+    validate: (t) => checkDistrict(t),
+    choices: () => [...districtNames],
+    mentions: () => ["district"],
+  }),
   address: define({
     options: z
       .object({ minLength: z.number().int().min(1).default(6) })
@@ -268,6 +358,8 @@ export const validators = {
       .default({ minLength: 6 }),
     strict: false,
     validate: (t, o) => checkAddress(t, o.minLength),
+    mentions: () => ["address"],
+    dataKeys: () => ["street", "community", "road", "building"],
   }),
   choice: define({
     options: z
@@ -279,6 +371,7 @@ export const validators = {
     strict: true,
     validate: (t, o) => checkChoice(t, o.choices, o.synonyms),
     choices: (o) => o.choices,
+    spot: (t, o) => spotWords(t, Object.fromEntries(o.choices.map((c) => [c, [c, ...(o.synonyms[c] ?? [])]]))),
   }),
   yes_no: define({
     options: z
@@ -288,12 +381,23 @@ export const validators = {
     strict: true,
     validate: (t, o) => checkYesNo(t, o.yes, o.no),
     choices: (o) => [o.yes, o.no],
+    // Only the unmistakable phrases count in a longer message ("地址没变", "搬家了"), never a bare 是.
+    spot: (t, o) =>
+      spotWords(t, {
+        [o.yes]: ["没变", "没有变", "没换", "没有换", "没搬", "没有搬", "还是原来"],
+        [o.no]: ["变了", "换了地址", "搬了家", "搬家了", "新地址", "换地方"],
+      }),
   }),
   free_text: define({
     options: z
-      .object({ minLength: z.number().int().min(1).default(1), maxLength: z.number().int().min(1).default(200) })
+      .object({
+        minLength: z.number().int().min(1).default(1),
+        maxLength: z.number().int().min(1).default(200),
+        /** Words after which, in a longer message, the rest of the clause is this answer ("因为…"). */
+        cues: z.array(z.string().min(1)).default([]),
+      })
       .strict()
-      .default({ minLength: 1, maxLength: 200 }),
+      .default({ minLength: 1, maxLength: 200, cues: [] }),
     strict: false,
     validate: (t, o) => {
       const text = t.trim();
@@ -301,6 +405,7 @@ export const validators = {
       if (text.length > o.maxLength) return fail(`请写短一点，不超过${o.maxLength}个字。`);
       return { ok: true, value: text };
     },
+    spot: (t, o) => spotAfterCues(t, o.cues),
   }),
 };
 

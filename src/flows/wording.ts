@@ -5,6 +5,7 @@ export const CONSENT_CHOICES = ["同意", "不同意"];
 export const CONFIRM_CHOICES = ["确认提交", "修改", "取消"];
 export const RESUME_CHOICES = ["继续办理", "重新开始"];
 export const HANDOFF_CHOICE = "转人工";
+export const YES_NO_CHOICES = ["是", "不是"];
 
 export const flowWording = {
   consent(flow: LoadedFlow): string {
@@ -20,6 +21,13 @@ export const flowWording = {
     );
   },
   consentAgain: "请回复“同意”开始办理，或者回复“不同意”。",
+  /** After the consent text, when the resident already typed some answers. */
+  pendingKept: "您刚才发来的信息我先记着：您同意后直接用，不用再填一遍；不同意的话会马上丢弃。",
+  yesNoAgain: "请回复“是”或“不是”；也可以直接发正确的内容。",
+  pickAgain: "请从下面选一个（回复数字就行），都不对的话直接发正确的内容。",
+  noneOfThese: "都不是",
+  /** A value read from a longer message that the resident did not confirm. */
+  dropped: "好的，那这一项我们重新填。",
   declined(flow: LoadedFlow): string {
     return `好的，没问题，我不会收集您的信息。需要办理时再说“${flow.offer.say}”就行；也可以到居住地的社区服务窗口办理。`;
   },

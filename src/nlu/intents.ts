@@ -12,9 +12,8 @@ export type Intent =
   | "handoff"
   | "feedback:helpful"
   | "feedback:unhelpful"
-  | "flow:address_report"
-  | "flow:address_deregistration"
-  | "flow:permit_endorsement";
+  /** A guided flow's trigger: `flow:<id>`, for the flows loaded from intents/. */
+  | `flow:${string}`;
 
 export interface IntentMatch {
   intent: Intent;
@@ -50,26 +49,87 @@ const unhelpfulRe = whole(
   "没用|没有用|没啥用|没什么用|不管用|没帮助|没有帮助|没帮上|没帮到|不是我要的|不对|答非所问|没解决|差评|not helpful|useless",
 );
 
-/** "I want to…" without a question word: the resident wants to do it, not to read about it. */
-const QUESTION = /[吗么嘛?？]|怎|什么|啥|哪|如何|多久|多少|几|能不能|可不可以|要不要|是不是|有没有|需不需要|为什么|咋|呢$/;
-const WANT =
-  "(?:我|俺|阿拉)?(?:现在|马上)?(?:要|想|想要|需要|准备|打算)?(?:请|麻烦)?(?:帮我|给我|替我)?(?:在线)?(?:办理?|做|申请|申报|提交|去)?(?:一下)?";
-/** A bare "签注" or "居住登记" is a topic, not a request: a flow needs a verb of wanting or doing. */
-const WANTS =
-  /^(?:我|俺|阿拉)?(?:现在|马上)?(?:要|想|需要|准备|打算|请|麻烦|帮|给我|替我|在线|网上|办|做|申请|申报|提交|去|开始)/;
-const flows: [Intent, RegExp][] = [
-  [
-    "flow:address_deregistration",
-    new RegExp(`^${WANT}(?:搬离|搬走|退租)?(?:注销|註銷|销掉|注消)(?:一下)?(?:居住|住址)?(?:登记|申报)?(?:信息)?${END}`),
-  ],
-  ["flow:permit_endorsement", new RegExp(`^${WANT}(?:居住证)?(?:签注|续签|年审|续期)(?:一下)?(?:居住证)?${END}`)],
-  [
-    "flow:address_report",
-    new RegExp(
-      `^${WANT}(?:居住|住址|地址|居住地址|居住地)?(?:登记|申报)(?:一下)?(?:居住|住址|地址|居住地址|居住地|居住信息)?(?:登记)?${END}`,
-    ),
-  ],
-];
+/** What a guided flow's file in intents/ says starts it (the loaded flows are passed in). */
+export interface FlowTriggers {
+  id: string;
+  triggers: {
+    /** Whole messages that start the flow ("我要登记"). */
+    phrases: readonly string[];
+    /** With an imperative ("我要…", "帮我…", "办理…") these start it too… */
+    keywords: readonly string[];
+    /** …unless one of these is in the message (they belong to another flow). */
+    excludes: readonly string[];
+  };
+}
+
+/** Words that make a message a question rather than a request: the catalogue answers those. */
+export const QUESTION =
+  /[吗嘛么？?]|怎么|怎样|如何|什么|啥|哪里|哪儿|哪个|哪些|多少|多久|几天|几个|能不能|可不可以|是不是|是否|要不要|需不需要|有没有|为什么|为啥|咋/;
+/** "我想问一下签注" asks about something: the catalogue answers it. */
+const ASKING = /问|咨询|了解|知道|请教|打听|介绍|说明/;
+/** Imperative openings: "我要…", "帮我…", "办理…" start a flow; a bare "签注" is a topic, not a request. */
+const IMPERATIVE =
+  /^(?:我要|我想要|我想|我需要|我得|我准备|我来|帮我|请帮我|麻烦帮我|麻烦你帮我|给我|替我|现在|马上|在线|网上|开始)?(?:办理|办|申请|做|进行)?/;
+/** What answers to a flow's questions start with, right after a request typed without a pause. */
+const ANSWER_FOLLOWS = /^(我叫|我是|叫|姓名|名字|本人|身份证|手机|电话|我住|住|家住|地址|居住证号|证号|[0-9])/;
+const OPENS_WITH_WANT = /^(?:我要|我想要|我想|我需要|帮我|请帮我|给我|替我|申请|办理)/;
+
+/** A message reduced to what decides a command: no spaces or punctuation, no politeness around it. */
+export function commandForm(text: string): string {
+  return text
+    .replace(/[\s。.!！~～,，、]/g, "")
+    .replace(/^(你好|您好|请问|请|麻烦|麻烦你|麻烦您)/, "")
+    .replace(/(一下|吧|呀|啊|哈|了|谢谢)+$/, "");
+}
+
+function flowOfClause<F extends FlowTriggers>(clause: string, flows: readonly F[]): F | null {
+  const normalized = commandForm(clause);
+  if (!normalized || normalized.length > 30) return null;
+  const exact = flows.find((f) => f.triggers.phrases.some((p) => commandForm(p) === normalized));
+  if (exact) return exact;
+  if (QUESTION.test(normalized) || ASKING.test(normalized)) return null;
+  if (!IMPERATIVE.exec(normalized)?.[0]) return null;
+  let best: { flow: F; length: number } | null = null;
+  for (const flow of flows) {
+    if (flow.triggers.excludes.some((w) => normalized.includes(w))) continue;
+    const hit = flow.triggers.keywords.filter((k) => normalized.includes(k)).sort((a, b) => b.length - a.length)[0];
+    if (hit && (!best || hit.length > best.length)) best = { flow, length: hit.length };
+  }
+  return best?.flow ?? null;
+}
+
+/**
+ * The flow a message asks to start, if any: the whole message ("我要登记", "帮我注销居住登记"),
+ * or its first clause when answers follow ("我要登记，我叫张三，住在…"); `whole` says which.
+ * Questions ("居住证怎么续签") are the catalogue's.
+ */
+export function matchFlowTrigger<F extends FlowTriggers>(text: string, flows: readonly F[]): { flow: F; whole: boolean } | null {
+  if (!flows.length) return null;
+  let t = basicNormalize(text);
+  const lead = leadingGreetingRe.exec(t);
+  if (lead && t.length > lead[0].length) t = t.slice(lead[0].length).trim();
+  const whole = flowOfClause(t, flows);
+  if (whole) return { flow: whole, whole: true };
+  const first = /^[^，,。;；!！?？\n]+/.exec(t)?.[0] ?? "";
+  const firstWord = first.split(" ")[0] ?? "";
+  for (const clause of [first, firstWord]) {
+    if (!clause || clause === t || QUESTION.test(clause)) continue;
+    const flow = flowOfClause(clause, flows);
+    if (flow) return { flow, whole: false };
+  }
+  // "我要登记我叫张三身份证…" typed without a pause: an imperative phrase at the very start.
+  const compact = commandForm(t);
+  if (OPENS_WITH_WANT.test(compact) && !QUESTION.test(compact)) {
+    for (const flow of flows) {
+      if (flow.triggers.excludes.some((w) => compact.includes(w))) continue;
+      const phrase = flow.triggers.phrases
+        .map(commandForm)
+        .find((p) => OPENS_WITH_WANT.test(p) && compact.startsWith(p) && ANSWER_FOLLOWS.test(compact.slice(p.length)));
+      if (phrase) return { flow, whole: false };
+    }
+  }
+  return null;
+}
 
 /** True for words of distress or self-harm: the assistant signposts help at once. */
 export function isDistress(text: string): boolean {
@@ -90,9 +150,10 @@ export function outOfScopeTopics(normalized: string): string[] {
 
 /**
  * Recognises what is not a catalogue question: greetings, thanks, "who are you", help, a
- * request for a person, feedback on the last answer, and the guided flows' triggers.
+ * request for a person, feedback on the last answer, and the triggers of the guided flows
+ * passed in (the flows skill passes the ones loaded from intents/).
  */
-export function detectIntent(text: string): IntentMatch | null {
+export function detectIntent(text: string, flows: readonly FlowTriggers[] = []): IntentMatch | null {
   // Emoji first: normalisation drops them.
   const raw = text.replace(/\s|\u{FE0F}|[\u{1F3FB}-\u{1F3FF}]/gu, "");
   if (/^(?:👍)+$/u.test(raw)) return { intent: "feedback:helpful" };
@@ -108,11 +169,10 @@ export function detectIntent(text: string): IntentMatch | null {
   if (helpRe.test(t)) return { intent: "help" };
   if (ackRe.test(t)) return { intent: "ack" };
   if (byeRe.test(t)) return { intent: "bye" };
-  if (!QUESTION.test(t) && t.length <= 20 && WANTS.test(t)) {
-    for (const [intent, re] of flows) if (re.test(t)) return { intent };
-  }
-  // "你好，我要签注": the greeting is politeness, the rest is what they want.
+  const flow = matchFlowTrigger(t, flows);
+  if (flow?.whole) return { intent: `flow:${flow.flow.id}` };
+  // "你好，在吗？": the greeting is politeness, the rest is what they want.
   const lead = leadingGreetingRe.exec(t);
   const rest = lead ? t.slice(lead[0].length).trim() : "";
-  return rest ? detectIntent(rest) : null;
+  return rest ? detectIntent(rest, flows) : null;
 }

@@ -19,6 +19,7 @@ import { AppError, errors } from "../http/errors.ts";
 import { decryptSecret, maskPhone } from "../lib/crypto.ts";
 import type { StaffPrincipal } from "./auth.ts";
 import { READ_AUDIT_WINDOW_MS } from "./conversations.ts";
+import type { LoadedFlow } from "../flows/loader.ts";
 import { applicationStatusLabels, applicationSummary, typeLabel } from "./labels.ts";
 import { kickDispatcher } from "./runtime.ts";
 
@@ -66,7 +67,7 @@ export type ApplicationSummaryForStaff = ReturnType<typeof applicationSummary>;
 
 export function listForStaff(ctx: AppContext, filter: ApplicationFilter) {
   const { items, total } = listApplicationsForStaff(ctx.db.sql, filter);
-  return { items: items.map(applicationSummary), total };
+  return { items: items.map((a) => applicationSummary(a, ctx.flows)), total };
 }
 
 function load(ctx: AppContext, id: string): StaffApplicationRow {
@@ -78,7 +79,7 @@ function load(ctx: AppContext, id: string): StaffApplicationRow {
 function detail(ctx: AppContext, a: StaffApplicationRow) {
   const conversation = conversationOfResident(ctx.db.sql, a.residentId);
   return {
-    ...applicationSummary(a),
+    ...applicationSummary(a, ctx.flows),
     data: parseData(a.data),
     phoneMasked: a.phone ? maskPhone(a.phone) : null,
     hasIdNumber: Boolean(a.idNumberEnc),
@@ -132,17 +133,42 @@ export function revealIdNumber(ctx: AppContext, staff: StaffPrincipal, id: strin
   return { idNumber };
 }
 
-/** What the resident is told about a decision, on their own channel. */
-export function decisionNotice(a: { type: string; reference: string }, decision: Decision, reason: string | null): string {
-  const what = `您的${typeLabel(a.type)}申请（编号 ${a.reference}）`;
-  switch (decision) {
-    case "approve":
-      return `${what}已审核通过 ✅${reason ? `\n说明：${reason}` : ""}\n还有问题随时问我。`;
-    case "reject":
-      return `很抱歉，${what}没有通过审核。\n原因：${reason ?? "未说明"}\n您可以按要求修改后重新申请；有疑问可以说“转人工”。`;
-    case "request_info":
-      return `${what}还需要您补充一些信息：\n${reason ?? ""}\n请直接在这里回复补充的内容，我会转交工作人员。`;
-  }
+const noticeKeys: Record<Decision, keyof LoadedFlow["decisions"]> = {
+  approve: "approved",
+  reject: "rejected",
+  request_info: "info_requested",
+};
+
+/** How an application of a type no loaded flow defines any more is decided (the wording the flows started from). */
+const fallbackNotices: LoadedFlow["decisions"] = {
+  approved: "您的{title}申请（编号 {reference}）已审核通过 ✅\n说明：{reason}\n还有问题随时问我。",
+  rejected: "很抱歉，您的{title}申请（编号 {reference}）没有通过审核。\n原因：{reason}\n有疑问可以说“转人工”。",
+  info_requested:
+    "您的{title}申请（编号 {reference}）还需要您补充一些信息：\n{reason}\n请直接在这里回复补充的内容，我会转交工作人员。",
+};
+
+/**
+ * What the resident is told about a decision, on their own channel: the wording is the flow
+ * file's (`decisions:`); a line holding {reason} is left out when staff gave none.
+ */
+export function decisionNotice(
+  flows: Map<string, LoadedFlow>,
+  a: { type: string; reference: string },
+  decision: Decision,
+  reason: string | null,
+): string {
+  const flow = flows.get(a.type);
+  const template = (flow?.decisions ?? fallbackNotices)[noticeKeys[decision]];
+  const fill = (line: string) =>
+    line
+      .replaceAll("{title}", flow?.title ?? typeLabel(flows, a.type))
+      .replaceAll("{reference}", a.reference)
+      .replaceAll("{reason}", reason ?? "");
+  return template
+    .split("\n")
+    .filter((line) => reason || !line.includes("{reason}"))
+    .map(fill)
+    .join("\n");
 }
 
 /**
@@ -201,7 +227,7 @@ export function decideApplication(
         residentId: a.residentId,
         channel: a.channel as ChannelId,
         kind: "notice",
-        text: decisionNotice(a, decision, reason),
+        text: decisionNotice(ctx.flows, a, decision, reason),
         dedupeKey: `staff:${randomUUID()}`,
         author: "staff",
         staffUserId: staff.id,

@@ -93,7 +93,7 @@ export function viewConversation(ctx: AppContext, staff: StaffPrincipal, id: str
     })),
     notes: listNotes(sql, id).map((n) => ({ id: n.id, text: n.text, staffName: n.staffName, createdAt: n.createdAt })),
     applications: listResidentApplicationsForStaff(sql, c.residentId).map((a) => ({
-      ...applicationSummary(a),
+      ...applicationSummary(a, ctx.flows),
       phoneMasked: a.phone ? maskPhone(a.phone) : null,
     })),
   };

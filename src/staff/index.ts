@@ -7,6 +7,7 @@ import { staffAuthRoutes } from "./routes/auth.ts";
 import { staffConsoleRoutes } from "./routes/console.ts";
 import { staffConversationRoutes } from "./routes/conversations.ts";
 import { staffInsightRoutes } from "./routes/insights.ts";
+import { staffMetaRoutes } from "./routes/meta.ts";
 
 export const STAFF_PREFIX = "/api/v1/staff";
 
@@ -23,6 +24,7 @@ export function staffPlugin(ctx: AppContext): FastifyPluginAsync {
     await app.register(staffApplicationRoutes(ctx), { prefix: STAFF_PREFIX });
     await app.register(staffInsightRoutes(ctx), { prefix: STAFF_PREFIX });
     await app.register(staffAdminRoutes(ctx), { prefix: STAFF_PREFIX });
+    await app.register(staffMetaRoutes(ctx), { prefix: STAFF_PREFIX });
     await app.register(staffConsoleRoutes());
   };
 }

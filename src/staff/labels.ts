@@ -1,11 +1,11 @@
 import type { StaffApplicationRow } from "../data/staff.ts";
+import type { LoadedFlow } from "../flows/loader.ts";
 
-/** Chinese names staff and residents read for codes stored in the database. */
-export const applicationTypeLabels: Record<string, string> = {
-  address_report: "居住登记申报",
-  address_deregistration: "居住登记注销",
-  permit_endorsement: "居住证签注",
-};
+/**
+ * Chinese names staff read for codes stored in the database, in one place. The staff console
+ * reads them all from GET /api/v1/staff/meta (src/staff/routes/meta.ts); application types and
+ * their field labels come from the flow files in intents/.
+ */
 
 export const applicationStatusLabels: Record<string, string> = {
   pending: "待审核",
@@ -14,7 +14,52 @@ export const applicationStatusLabels: Record<string, string> = {
   rejected: "未通过",
 };
 
-export const typeLabel = (type: string): string => applicationTypeLabels[type] ?? type;
+export const decisionLabels: Record<string, string> = {
+  approve: "通过",
+  reject: "不通过",
+  request_info: "要求补充材料",
+};
+
+export const roleLabels: Record<string, string> = { agent: "客服", reviewer: "审核员", admin: "管理员" };
+
+export const conversationStatusLabels: Record<string, string> = {
+  bot: "助手服务中",
+  escalated: "排队中",
+  staff: "人工服务中",
+  closed: "已关闭",
+};
+
+export const channelLabels: Record<string, string> = { web: "网页", api: "接口", wechat: "微信" };
+
+export const broadcastStatusLabels: Record<string, string> = {
+  queued: "排队中",
+  sending: "发送中",
+  done: "已完成",
+  cancelled: "已取消",
+};
+
+export const authorLabels: Record<string, string> = { resident: "居民", bot: "助手", staff: "工作人员" };
+
+export const auditActionLabels: Record<string, string> = {
+  "staff.login": "登录",
+  "staff.locked": "账号锁定",
+  "staff.create": "新建账号",
+  "staff.update": "修改账号",
+  "staff.password": "修改密码",
+  "staff.bootstrap_admin": "创建首个管理员",
+  "conversation.view": "查看会话",
+  "conversation.claim": "接入会话",
+  "conversation.reply": "回复居民",
+  "conversation.resolve": "结束人工",
+  "application.view": "查看申请",
+  "application.reveal_id": "查看完整证件号",
+  "application.approve": "通过申请",
+  "application.reject": "驳回申请",
+  "application.request_info": "要求补充材料",
+};
+
+/** The type's name for staff, from its flow file (the code itself for a flow since removed). */
+export const typeLabel = (flows: Map<string, LoadedFlow>, type: string): string => flows.get(type)?.staff.label ?? type;
 
 /** 张三 → 张*；李小明 → 李*明: enough to recognise, not enough to identify in a list. */
 export function maskName(name: string | null): string | null {
@@ -26,12 +71,12 @@ export function maskName(name: string | null): string | null {
 }
 
 /** What a list shows: no ID number, no phone. */
-export function applicationSummary(a: StaffApplicationRow) {
+export function applicationSummary(a: StaffApplicationRow, flows: Map<string, LoadedFlow>) {
   return {
     id: a.id,
     reference: a.reference,
     type: a.type,
-    typeLabel: typeLabel(a.type),
+    typeLabel: typeLabel(flows, a.type),
     status: a.status,
     statusLabel: applicationStatusLabels[a.status] ?? a.status,
     name: a.name,

@@ -1,7 +1,7 @@
 import { detectIntent } from "../../nlu/intents.ts";
 import type { DialogOutcome, DialogTurn, Skill } from "../dialog.ts";
 import type { Reply } from "../types.ts";
-import { replies } from "../wording.ts";
+import { type FlowMenuItem, replies } from "../wording.ts";
 
 const ack: Reply = { intent: "ack", text: "好的 😊 还有什么想问的，直接告诉我就行。" };
 const bye: Reply = { intent: "bye", text: "好的，祝您在宁波一切顺利！有需要随时来找我 👋" };
@@ -18,9 +18,10 @@ const handoffOffer: Reply = {
 /**
  * Greetings, thanks, "who are you", help, acknowledgements and goodbyes, recognised by the NLU.
  * A request for a person that the handoff skill did not take becomes an offer; the guided
- * flows' triggers are left to the flows skill (or, without it, to the catalogue answer).
+ * flows' triggers are left to the flows skill (or, without it, to the catalogue answer). The
+ * greeting and help name the flows loaded from intents/.
  */
-export const smallTalkSkill: Skill = {
+export const smallTalkSkill = (flows?: readonly FlowMenuItem[]): Skill => ({
   name: "small-talk",
   handle(turn: DialogTurn): DialogOutcome | null {
     if (turn.kind !== "text") return null;
@@ -30,9 +31,9 @@ export const smallTalkSkill: Skill = {
     const say = (reply: Reply): DialogOutcome => ({ intent: reply.intent, replies: [reply], state: calm });
     switch (match.intent) {
       case "greeting":
-        return say(replies.greeting());
+        return say(replies.greeting(flows));
       case "help":
-        return say(replies.help());
+        return say(replies.help(flows));
       case "thanks":
         return say(replies.thanks());
       case "identity":
@@ -56,4 +57,4 @@ export const smallTalkSkill: Skill = {
         return null;
     }
   },
-};
+});

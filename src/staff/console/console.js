@@ -4,36 +4,43 @@
 (() => {
   const API = "/api/v1/staff";
   const POLL_MS = 3000;
-  const state = { user: null, csrf: null, timers: [], queueCount: 0, gen: 0 };
+  const state = { user: null, csrf: null, timers: [], queueCount: 0, gen: 0, meta: null };
 
-  const ROLE_LABELS = { agent: "客服", reviewer: "审核员", admin: "管理员" };
-  const CONV_STATUS = { bot: "助手服务中", escalated: "排队中", staff: "人工服务中", closed: "已关闭" };
-  const APP_TYPES = { address_report: "居住登记申报", address_deregistration: "居住登记注销", permit_endorsement: "居住证签注" };
-  const APP_STATUS = { pending: "待审核", info_requested: "待补充材料", approved: "已通过", rejected: "未通过" };
-  const CHANNELS = { web: "网页", api: "接口", wechat: "微信" };
-  // Ningbo's ten county-level divisions, as residents choose them in the guided flows.
-  const DISTRICTS = Object.fromEntries(
-    ["海曙区", "江北区", "北仑区", "镇海区", "鄞州区", "奉化区", "余姚市", "慈溪市", "宁海县", "象山县"].map((d) => [d, d]),
-  );
-  const BROADCAST_STATUS = { queued: "排队中", sending: "发送中", done: "已完成", cancelled: "已取消" };
-  const AUTHORS = { resident: "居民", bot: "助手", staff: "工作人员" };
-  const AUDIT_ACTIONS = {
-    "staff.login": "登录",
-    "staff.locked": "账号锁定",
-    "staff.create": "新建账号",
-    "staff.update": "修改账号",
-    "staff.password": "修改密码",
-    "staff.bootstrap_admin": "创建首个管理员",
-    "conversation.view": "查看会话",
-    "conversation.claim": "接入会话",
-    "conversation.reply": "回复居民",
-    "conversation.resolve": "结束人工",
-    "application.view": "查看申请",
-    "application.reveal_id": "查看完整证件号",
-    "application.approve": "通过申请",
-    "application.reject": "驳回申请",
-    "application.request_info": "要求补充材料",
-  };
+  // Every label and list the screens show (application types and their fields, statuses,
+  // roles, channels, districts…) comes from GET /api/v1/staff/meta, loaded once after sign-in:
+  // a new flow file in intents/ shows up here without a change to this script.
+  let ROLE_LABELS = {};
+  let CONV_STATUS = {};
+  let APP_TYPES = {};
+  let APP_STATUS = {};
+  let CHANNELS = {};
+  let DISTRICTS = {};
+  let BROADCAST_STATUS = {};
+  let AUTHORS = {};
+  let AUDIT_ACTIONS = {};
+  let DECISIONS = {};
+  /** application type → data key → label */
+  let FIELD_LABELS = {};
+
+  async function loadMeta() {
+    if (state.meta) return;
+    const meta = await api("GET", "/meta");
+    const byCode = (list) => Object.fromEntries(list.map((x) => [x.code, x.label]));
+    ROLE_LABELS = byCode(meta.roles);
+    CONV_STATUS = byCode(meta.conversationStatuses);
+    APP_STATUS = byCode(meta.applicationStatuses);
+    CHANNELS = byCode(meta.channels);
+    BROADCAST_STATUS = byCode(meta.broadcastStatuses);
+    AUTHORS = byCode(meta.authors);
+    AUDIT_ACTIONS = byCode(meta.auditActions);
+    DECISIONS = byCode(meta.decisions);
+    APP_TYPES = Object.fromEntries(meta.applicationTypes.map((t) => [t.type, t.label]));
+    FIELD_LABELS = Object.fromEntries(
+      meta.applicationTypes.map((t) => [t.type, Object.fromEntries(t.fields.map((f) => [f.key, f.label]))]),
+    );
+    DISTRICTS = Object.fromEntries(meta.districts.map((d) => [d.name, d.name]));
+    state.meta = meta;
+  }
 
   // ------------------------------------------------------------------ helpers
 
@@ -632,17 +639,6 @@
     );
   }
 
-  const DATA_LABELS = {
-    district: "区县",
-    address: "地址",
-    street: "街道",
-    moveInDate: "入住日期",
-    moveOutDate: "搬离日期",
-    housingType: "住房类型",
-    permitNumber: "居住证号",
-    reason: "事由",
-  };
-
   async function screenApplication(id) {
     const gen = state.gen;
     const a = await api("GET", `/applications/${id}`);
@@ -661,7 +657,7 @@
           reason.focus();
           return;
         }
-        const label = { approve: "通过", reject: "不通过", request_info: "要求补充材料" }[decision];
+        const label = DECISIONS[decision] || decision;
         if (!confirm(`确定“${label}”这份申请吗？居民会收到通知。`)) return;
         await api("POST", `/applications/${id}/decision`, { decision, reason: text || undefined });
         toast(`已${label}，已通知居民`);
@@ -669,7 +665,7 @@
       });
     const open = a.status === "pending" || a.status === "info_requested";
     const dataRows = Object.entries(a.data || {}).flatMap(([k, v]) => [
-      h("dt", {}, DATA_LABELS[k] || k),
+      h("dt", {}, FIELD_LABELS[a.type]?.[k] || k),
       h("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v)),
     ]);
     app().replaceChildren(
@@ -1301,8 +1297,9 @@
       location.hash = home();
       return;
     }
-    layout();
     try {
+      await loadMeta();
+      layout();
       await route[0](arg ? decodeURIComponent(arg) : new URLSearchParams(query || ""), new URLSearchParams(query || ""));
     } catch (err) {
       if (err.status !== 401) app().replaceChildren(h("p", { class: "error", role: "alert" }, err.message || "加载失败"));

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
-import { applicationTypes } from "../../data/applications.ts";
 import { errors } from "../../http/errors.ts";
 import {
   applicationStatuses,
@@ -75,6 +74,8 @@ export function staffApplicationRoutes(ctx: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     const reviewer = requireRole(ctx, "reviewer");
     const tags = ["staff: applications"];
+    // Any loaded flow's type (intents/*.yml): a new flow file is filterable without a code change.
+    const types = [...ctx.flows.keys()] as [string, ...string[]];
 
     app.get(
       "/applications",
@@ -85,7 +86,7 @@ export function staffApplicationRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           summary: "Submitted applications, oldest first, filtered by type, status, district and date",
           security,
           querystring: z.object({
-            type: blankAsMissing(z.enum(applicationTypes)),
+            type: blankAsMissing(z.enum(types, { error: `type must be one of ${types.join(", ")}` })),
             status: blankAsMissing(z.enum(applicationStatuses)),
             district: blankAsMissing(z.string().trim().max(40)),
             from: blankAsMissing(dateParam).describe("submitted on or after this day (YYYY-MM-DD, local)"),

@@ -1,0 +1,133 @@
+import type { DialogOutcome, DialogTurn } from "../dialog/dialog.ts";
+import type { FlowState } from "../dialog/state.ts";
+import { emptyHarvest, type Harvest, harvest, harvestedSlots, understoodLine } from "./extract.ts";
+import type { LoadedFlow, LoadedStep } from "./loader.ts";
+import { failure, goNext } from "./prompts.ts";
+import type { FlowRuntime } from "./runtime.ts";
+import { setAnswer, stepOf, toAnswer, withoutKey } from "./slots.ts";
+import type { ValidationContext } from "./validators.ts";
+import { flowWording as w } from "./wording.ts";
+
+/**
+ * Slot filling in a turn: the answer to the step being asked, plus every other answer the
+ * message holds (extract.ts), and the questions about values read with a guess.
+ */
+
+const YES = /^(是|是的|对|对的|没错|正确|确认|确定|嗯|嗯嗯|好|好的|可以|ok|yes|y)$/i;
+const NO = /^(不是|不对|错了|否|不|no|n|都不是|都不对)$/i;
+const PUNCT = /[\s。.!！,，~～]/g;
+
+export const validationContext = (rt: FlowRuntime, turn: DialogTurn): ValidationContext => ({
+  now: turn.now,
+  timeZone: rt.timeZone,
+});
+
+/** Reads every answer in the text, for the flow as it stands. */
+export function read(rt: FlowRuntime, turn: DialogTurn, def: LoadedFlow, flow: FlowState, text: string): Harvest {
+  return harvest(def, flow.slots, text, {
+    ctx: validationContext(rt, turn),
+    encryptionKey: rt.secrets.encryptionKey,
+    current: flow.phase === "collect" ? stepOf(def, flow.step) : undefined,
+  });
+}
+
+/**
+ * Adds a harvest to the flow: answers stored, questions queued; returns the lines to say first
+ * ("我记下了：…" when it took more than the answer to the step asked, and what it could not take).
+ */
+export function applyHarvest(
+  def: LoadedFlow,
+  flow: FlowState,
+  h: Harvest,
+  current?: LoadedStep,
+): { flow: FlowState; lead: string[] } {
+  let next: FlowState = flow;
+  for (const step of def.steps) {
+    const answer = h.answers[step.slot];
+    if (answer) next = setAnswer(def, next, step, answer);
+  }
+  const tentative = { ...(next.tentative ?? {}), ...h.tentative };
+  next = { ...next, tentative: Object.keys(tentative).length ? tentative : undefined };
+  const beyond = Object.keys(h.answers).some((slot) => slot !== current?.slot);
+  const lead = [beyond ? understoodLine(def, h.answers) : ""];
+  for (const step of def.steps) {
+    const problem = h.problems[step.slot];
+    if (problem && !h.answers[step.slot]) lead.push(`${step.label}：${problem}`);
+  }
+  return { flow: next, lead: lead.filter(Boolean) };
+}
+
+/** Merges what a later message before consent adds to what was kept. */
+export function mergePending(kept: Harvest | undefined, more: Harvest): Harvest {
+  const base = kept ?? emptyHarvest();
+  return {
+    answers: { ...base.answers, ...more.answers },
+    tentative: { ...base.tentative, ...more.tentative },
+    problems: { ...base.problems, ...more.problems },
+  };
+}
+
+export const hasAnything = (h: Harvest) => harvestedSlots(h).length > 0;
+
+/** The answer to a question about a value read earlier ("是2025年12月25日吗？", "用哪一个？"), or null when the text is something else. */
+function answerTentative(turn: DialogTurn, def: LoadedFlow, flow: FlowState, step: LoadedStep): DialogOutcome | null {
+  const question = flow.tentative?.[step.slot];
+  if (!question) return null;
+  const text = turn.text.replace(PUNCT, "");
+  const single = question.options.length === 1 ? question.options[0] : undefined;
+  const picked = single && YES.test(text) ? single : question.options.find((o) => o.shown === turn.text.trim());
+  if (picked) return goNext(turn, def, { ...setAnswer(def, flow, step, picked), attempts: 0 });
+  if (NO.test(text)) return goNext(turn, def, { ...flow, tentative: withoutKey(flow.tentative, step.slot) }, [w.dropped]);
+  return null;
+}
+
+/**
+ * The collect phase after the commands (cancel, back, corrections) were ruled out: the pending
+ * question, then answers read from the whole message, then the step's own validation.
+ * Returns null when nothing fits, so the caller can try the text as a question.
+ */
+export function collect(
+  rt: FlowRuntime,
+  turn: DialogTurn,
+  def: LoadedFlow,
+  flow: FlowState,
+  step: LoadedStep,
+): { outcome: DialogOutcome } | { reason: string } {
+  const answered = answerTentative(turn, def, flow, step);
+  if (answered) return { outcome: answered };
+  // Anything else replaces the pending question: it is read as a fresh answer.
+  const open: FlowState = { ...flow, tentative: withoutKey(flow.tentative, step.slot) };
+
+  const h = read(rt, turn, def, open, turn.text);
+  const slots = harvestedSlots(h);
+  const others = slots.filter((s) => s !== step.slot);
+  const lead = (extra: string[]) => (flow.editing ? [w.edited, ...extra] : extra);
+  // A message with this step's value in it, or with several values, is taken as a whole. One
+  // value for another step alone ("上个月15号" while the address is asked) is not: the step
+  // refuses it, so nothing lands in the wrong place.
+  if ((slots.includes(step.slot) && !h.problems[step.slot]) || others.length >= 2 || (others.length && h.problems[step.slot])) {
+    const applied = applyHarvest(def, open, h, step);
+    const next: FlowState = { ...applied.flow, attempts: flow.attempts, editing: null };
+    if (h.problems[step.slot])
+      return { outcome: failure(turn, def, { ...next, phase: "collect", step: step.slot }, applied.lead.join("\n")) };
+    return { outcome: goNext(turn, def, { ...next, attempts: 0 }, lead(applied.lead)) };
+  }
+  const direct = step.validator.validate(turn.text, step.options, validationContext(rt, turn));
+  if (!direct.ok) return { reason: h.problems[step.slot] ?? direct.reason };
+  const answer = toAnswer(step, direct, rt.secrets.encryptionKey);
+  if (direct.confirm) {
+    const question = { options: [answer], question: direct.confirm };
+    return {
+      outcome: goNext(turn, def, { ...open, tentative: { ...(open.tentative ?? {}), [step.slot]: question }, attempts: 0 }),
+    };
+  }
+  const next = setAnswer(def, open, step, answer);
+  return { outcome: goNext(turn, def, { ...next, attempts: 0, editing: null }, lead([])) };
+}
+
+/** After consent: what was typed before is used now (answers, questions, problems). */
+export function usePending(def: LoadedFlow, flow: FlowState): { flow: FlowState; lead: string[] } {
+  if (!flow.pending) return { flow, lead: [] };
+  const { pending: _kept, ...rest } = flow;
+  return applyHarvest(def, rest, flow.pending);
+}
