@@ -39,34 +39,70 @@ export interface ParsedAddress extends AddressParts {
 // sentence, so "天童南路588号上个月搬来的" stops at the date, and "我住在…" never becomes a road name.
 const NAME = "(?:(?![的是我在了吗呢吧住租买搬叫])[\\p{Script=Han}A-Za-z0-9])";
 const SEP = "[\\s,，、]*";
+const LEADING_SEP = new RegExp(`^${SEP}`, "u");
 
-const DISTRICT_NAMES = districts.flatMap((d) => [d.name, d.short]).sort((a, b) => b.length - a.length);
+const DISTRICT_NAMES = districts.flatMap((d) => [d.name, d.short]);
 const TOWN_NAMES = towns.map((t) => t.name);
 
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** Longest-first lookup of known names at a position: a Set per length beats a 170-way regex alternation. */
+function nameMatcher(names: readonly string[]) {
+  const set = new Set(names);
+  const lengths = [...new Set(names.map((n) => n.length))].sort((a, b) => b - a);
+  return (text: string, at = 0): string | undefined => {
+    for (const n of lengths) {
+      const word = text.slice(at, at + n);
+      if (word.length === n && set.has(word)) return word;
+    }
+    return undefined;
+  };
+}
+const districtAt = nameMatcher(DISTRICT_NAMES);
+const townAt = nameMatcher(TOWN_NAMES);
+/** A short district name must not be the start of a road ("江北大道", "象山路" stay roads). */
+const NOT_AFTER_DISTRICT = /^(?:路|街|大道|巷|弄|港|湾|公园|大厦|广场|中学|小学)/u;
 
-const PARTS: [keyof AddressParts | "prefix" | "number" | "room", RegExp][] = [
-  ["prefix", /^(?:中国)?(?:浙江省|浙江)?(?:宁波市|宁波)(?!路|街|大道|大厦|广场|银行|大学|站|港)/u],
-  // A short district name must not be the start of a road ("江北大道", "象山路" stay roads).
-  ["district", new RegExp(`^(?:${DISTRICT_NAMES.map(esc).join("|")})(?!路|街|大道|巷|弄|港|湾|公园|大厦|广场|中学|小学)`, "u")],
-  ["street", new RegExp(`^(?:${TOWN_NAMES.map(esc).join("|")})(?:办事处|街道办)?`, "u")],
-  ["community", new RegExp(`^${NAME}{1,8}?(?:社区|居委会|村委会|村)(?![\\p{Script=Han}]*(?:路|街|大道))`, "u")],
-  ["road", new RegExp(`^${NAME}{1,10}?(?:大道|路|街|巷)(?:[0-9]+(?:号|弄|支弄)(?:[0-9]+号)?)?`, "u")],
+type PartKind = keyof AddressParts | "prefix" | "number" | "room";
+const regexPart = (re: RegExp) => (rest: string) => re.exec(rest)?.[0].length ?? 0;
+
+const PARTS: [PartKind, (rest: string) => number][] = [
+  ["prefix", regexPart(/^(?:中国)?(?:浙江省|浙江)?(?:宁波市|宁波)(?!路|街|大道|大厦|广场|银行|大学|站|港)/u)],
+  [
+    "district",
+    (rest) => {
+      const name = districtAt(rest);
+      return name && !NOT_AFTER_DISTRICT.test(rest.slice(name.length)) ? name.length : 0;
+    },
+  ],
+  [
+    "street",
+    (rest) => {
+      const name = townAt(rest);
+      return name ? name.length + (/^(?:办事处|街道办)/.exec(rest.slice(name.length))?.[0].length ?? 0) : 0;
+    },
+  ],
+  ["community", regexPart(new RegExp(`^${NAME}{1,8}?(?:社区|居委会|村委会|村)(?![\\p{Script=Han}]*(?:路|街|大道))`, "u"))],
+  ["road", regexPart(new RegExp(`^${NAME}{1,10}?(?:大道|路|街|巷)(?:[0-9]+(?:号(?!楼)|弄|支弄)(?:[0-9]+号(?!楼))?)?`, "u"))],
   [
     "road",
-    new RegExp(
-      `^${NAME}{1,10}?(?:小区|花园|花苑|家园|嘉园|名苑|公寓|新村|大厦|广场|公馆|雅苑|山庄|中心|大楼|宿舍|苑|园|庭|府|城|湾|里|坊|邸|轩|阁)`,
-      "u",
+    regexPart(
+      new RegExp(
+        `^${NAME}{1,10}?(?:小区|花园|花苑|家园|嘉园|名苑|公寓|新村|大厦|广场|公馆|雅苑|山庄|中心|大楼|宿舍|苑|园|庭|府|城|湾|里|坊|邸|轩|阁)`,
+        "u",
+      ),
     ),
   ],
-  ["number", /^[0-9]+(?:号院|号|弄)/u],
+  ["number", regexPart(/^[0-9]+(?:号院|号(?!楼)|弄)/u)],
   [
     "building",
-    /^(?:[0-9]+(?:幢|栋|号楼|座|#楼|#|组|排)|[A-Za-z]座|[0-9]+单元|[0-9]+(?:楼|层)|[0-9]+(?:-[0-9]+){1,2}(?:室|号)?|[0-9]+(?:室|房|号房))/u,
+    regexPart(
+      /^(?:[0-9]+(?:幢|栋|号楼|座|#楼|#|组|排)|[A-Za-z]座|[0-9]+单元|[0-9]+(?:楼|层)|[0-9]+(?:-[0-9]+){1,2}(?:室|号)?|[0-9]+(?:室|房|号房))/u,
+    ),
   ],
   // A bare number right after a building or house number is the room: 2单元301, 万科城3幢501.
-  ["room", /^[0-9]{2,5}(?![0-9])/u],
+  ["room", regexPart(/^[0-9]{2,5}(?![0-9])/u)],
 ];
+
+const NUMBER_PARTS = PARTS.filter(([kind]) => kind === "number" || kind === "building").map(([, match]) => match);
 
 /**
  * Reads an address from `from` onwards for as long as address parts follow one another. Returns
@@ -81,21 +117,27 @@ export function parseAddressAt(input: string, from = 0): ParsedAddress | null {
   let named = false;
   let bodyStart = -1;
   let lastEnd = from;
-  let last: (typeof PARTS)[number][0] | null = null;
+  let last: PartKind | null = null;
   for (;;) {
-    const sep = new RegExp(`^${SEP}`, "u").exec(text.slice(pos))?.[0].length ?? 0;
+    const sep = LEADING_SEP.exec(text.slice(pos))?.[0].length ?? 0;
     const rest = text.slice(pos + sep);
-    let hit: { kind: (typeof PARTS)[number][0]; length: number } | null = null;
-    for (const [kind, re] of PARTS) {
-      const m = re.exec(rest);
-      if (m?.[0]) {
-        hit = { kind, length: m[0].length };
+    let hit: { kind: PartKind; length: number } | null = null;
+    for (const [kind, match] of PARTS) {
+      const length = match(rest);
+      if (length) {
+        hit = { kind, length };
         break;
       }
     }
     if (hit?.kind === "room" && !(last === "building" || last === "number" || (last === "road" && numbered))) hit = null;
     if (!hit) break;
     const value = rest.slice(0, hit.length);
+    // Once the address has its number, a place name after it belongs to the address only when a
+    // number follows it too ("…588号 万科城3幢"); "…201室 员工宿舍" is the next answer.
+    if (numbered && (hit.kind === "road" || hit.kind === "community") && !/[0-9]/.test(value)) {
+      const after = rest.slice(hit.length);
+      if (!NUMBER_PARTS.some((match) => match(after) > 0)) break;
+    }
     // Separators count only between parts; a part that starts after a clause break ends the address.
     if (pos > from && /[,，、]/.test(text.slice(pos, pos + sep)) && hit.kind !== "building" && hit.kind !== "number") break;
     pos += sep;
@@ -134,7 +176,7 @@ export function parseAddressAt(input: string, from = 0): ParsedAddress | null {
   }
   if (covered === 0) return null;
   const body = bodyStart < 0 ? "" : input.slice(bodyStart, lastEnd).replace(/\s+/g, " ").trim();
-  const start = from + (new RegExp(`^${SEP}`, "u").exec(text.slice(from))?.[0].length ?? 0);
+  const start = from + (LEADING_SEP.exec(text.slice(from))?.[0].length ?? 0);
   return { ...parts, start, end: lastEnd, text: body, covered, numbered, named };
 }
 
@@ -150,8 +192,10 @@ export function findAddress(input: string): ParsedAddress | null {
   const text = toHalfWidth(input);
   const starts = new Set<number>();
   for (const m of text.matchAll(CUE)) starts.add((m.index as number) + m[0].length);
-  const anchors = new RegExp(`宁波|${[...DISTRICT_NAMES, ...TOWN_NAMES].map(esc).join("|")}`, "gu");
-  for (const m of text.matchAll(anchors)) starts.add(m.index as number);
+  // Where an address may start without a cue: 宁波, a district, a street or township.
+  for (let at = 0; at < text.length; at++) {
+    if (text.startsWith("宁波", at) || districtAt(text, at) || townAt(text, at)) starts.add(at);
+  }
   let best: ParsedAddress | null = null;
   for (const at of [...starts].sort((a, b) => a - b)) {
     if (best && at < best.end) continue;

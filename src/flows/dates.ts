@@ -8,11 +8,16 @@ import { localDate } from "../lib/local-time.ts";
 
 const DAY_MS = 86_400_000;
 
-/** The local calendar day of an instant in a time zone. */
+let lastDay: { now: number; timeZone: string; day: number } | undefined;
+
+/** The local calendar day of an instant in a time zone (the last answer is kept: a turn asks several times). */
 export function localDay(now: number, timeZone: string): number {
+  if (lastDay?.now === now && lastDay.timeZone === timeZone) return lastDay.day;
   const text = localDate(now, timeZone);
   const [y, m, d] = text.split("-").map(Number) as [number, number, number];
-  return Math.floor(Date.UTC(y, m - 1, d) / DAY_MS);
+  const day = Math.floor(Date.UTC(y, m - 1, d) / DAY_MS);
+  lastDay = { now, timeZone, day };
+  return day;
 }
 
 /** The day number of a calendar date, or null when the date does not exist (2月30日). */
@@ -236,6 +241,9 @@ const DATE_SPANS = new RegExp(
   "g",
 );
 
+/** Every date expression has one of these characters. */
+const MAY_HOLD_DATE = /[0-9０-９〇零一二两三四五六七八九十今昨前天周星礼月]/;
+
 export interface DateSpan {
   start: number;
   end: number;
@@ -244,6 +252,7 @@ export interface DateSpan {
 
 /** The date expressions in a message, left to right (not yet checked: parseDate does that). */
 export function findDateSpans(text: string): DateSpan[] {
+  if (!MAY_HOLD_DATE.test(text)) return [];
   return [...text.matchAll(DATE_SPANS)].map((m) => ({
     start: m.index as number,
     end: (m.index as number) + m[0].length,

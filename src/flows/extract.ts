@@ -49,15 +49,21 @@ function primaryStep(def: LoadedFlow, slots: Slots, kind: MentionKind, current: 
   return takers.find((s) => !filled(slots, s.slot)) ?? takers[0];
 }
 
+const vocabularies = new WeakMap<LoadedFlow, string[]>();
+
 /** Words of the flow itself, which are never a name ("租房", "房东电话", "我要登记"…). */
 function vocabulary(def: LoadedFlow): string[] {
+  const cached = vocabularies.get(def);
+  if (cached) return cached;
   const words = [...def.triggers.phrases, ...def.triggers.keywords];
   for (const step of def.steps) {
     words.push(step.label, ...step.aliases, ...(step.choices ?? []));
     const synonyms = step.options.synonyms as Record<string, string[]> | undefined;
     for (const list of Object.values(synonyms ?? {})) words.push(...list);
   }
-  return words.filter((w) => w.length >= 2);
+  const list = words.filter((w) => w.length >= 2);
+  vocabularies.set(def, list);
+  return list;
 }
 
 const NOT_A_NAME = /身份证|手机|电话|地址|街道|社区|小区|宿舍|房子|日期|号码|搬|住|租|是|的|了|吗|要|想|办|我|你|您/;

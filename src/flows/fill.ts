@@ -5,7 +5,7 @@ import type { LoadedFlow, LoadedStep } from "./loader.ts";
 import { failure, goNext } from "./prompts.ts";
 import type { FlowRuntime } from "./runtime.ts";
 import { setAnswer, stepOf, toAnswer, withoutKey } from "./slots.ts";
-import type { ValidationContext } from "./validators.ts";
+import type { ValidationContext, ValidValue } from "./validators.ts";
 import { flowWording as w } from "./wording.ts";
 
 /**
@@ -98,6 +98,11 @@ export function collect(
   // Anything else replaces the pending question: it is read as a fresh answer.
   const open: FlowState = { ...flow, tentative: withoutKey(flow.tentative, step.slot) };
 
+  // The common case first: a short plain answer to the step asked ("13812345678", "上周五").
+  if (step.validator.single?.(turn.text.trim(), step.options)) {
+    const direct = step.validator.validate(turn.text, step.options, validationContext(rt, turn));
+    if (direct.ok) return { outcome: takeDirect(turn, def, flow, open, step, direct, rt) };
+  }
   const h = read(rt, turn, def, open, turn.text);
   const slots = harvestedSlots(h);
   const others = slots.filter((s) => s !== step.slot);
@@ -114,15 +119,26 @@ export function collect(
   }
   const direct = step.validator.validate(turn.text, step.options, validationContext(rt, turn));
   if (!direct.ok) return { reason: h.problems[step.slot] ?? direct.reason };
+  return { outcome: takeDirect(turn, def, flow, open, step, direct, rt) };
+}
+
+/** The step's own answer, read from the whole text: stored, or asked about when it took a guess. */
+function takeDirect(
+  turn: DialogTurn,
+  def: LoadedFlow,
+  flow: FlowState,
+  open: FlowState,
+  step: LoadedStep,
+  direct: ValidValue,
+  rt: FlowRuntime,
+): DialogOutcome {
   const answer = toAnswer(step, direct, rt.secrets.encryptionKey);
   if (direct.confirm) {
     const question = { options: [answer], question: direct.confirm };
-    return {
-      outcome: goNext(turn, def, { ...open, tentative: { ...(open.tentative ?? {}), [step.slot]: question }, attempts: 0 }),
-    };
+    return goNext(turn, def, { ...open, tentative: { ...(open.tentative ?? {}), [step.slot]: question }, attempts: 0 });
   }
   const next = setAnswer(def, open, step, answer);
-  return { outcome: goNext(turn, def, { ...next, attempts: 0, editing: null }, lead([])) };
+  return goNext(turn, def, { ...next, attempts: 0, editing: null }, flow.editing ? [w.edited] : []);
 }
 
 /** After consent: what was typed before is used now (answers, questions, problems). */

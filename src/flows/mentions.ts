@@ -23,6 +23,7 @@ export interface Mention extends Spot {
 
 /** Replaces the spans with a character no finder reads, so each stretch is read once. */
 export function blank(text: string, spans: readonly { start: number; end: number }[]): string {
+  if (!spans.length) return text;
   // Indexed by UTF-16 units, as the spans are.
   const out = text.split("");
   for (const s of spans) for (let i = s.start; i < s.end && i < out.length; i++) out[i] = "|";

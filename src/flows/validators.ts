@@ -49,7 +49,16 @@ export interface Validator<O = unknown> {
   spot?(text: string, options: O): Spot[];
   /** Keys `data` may add to the application: the flow file must give staff a label for each. */
   dataKeys?(options: O): readonly string[];
+  /**
+   * True when the text is too short and plain to hold more than this one value ("13812345678",
+   * "上周五", "张三"): the step's answer is read without looking for others (the common case, and
+   * the cheap one).
+   */
+  single?(text: string, options: O): boolean;
 }
+
+const PLAIN = /^[^\s,，。；;、!！?？]{1,12}$/;
+const NUMBER_ONLY = /^\+?[0-9０-９XxＸｘ]{6,20}$/;
 
 const fail = (reason: string): ValidationResult => ({ ok: false, reason });
 const define = <O>(v: Validator<O>): Validator<O> => v;
@@ -238,15 +247,28 @@ export function checkChoice(input: string, choices: string[], synonyms: Record<s
   return fail(hits.size > 1 ? "请只选一项。" : "请从下面的选项里选一个（回复数字或文字都可以）。");
 }
 
+type WordList = { value: string; w: string }[];
+const wordLists = new WeakMap<object, WordList>();
+
+/** The words to look for, longest first, worked out once per step (the options object is the step's). */
+function wordList(key: object, words: () => Record<string, string[]>): WordList {
+  let list = wordLists.get(key);
+  if (!list) {
+    list = Object.entries(words())
+      .flatMap(([value, ws]) => ws.filter((w) => w.length >= 2).map((w) => ({ value, w })))
+      .sort((a, b) => b.w.length - a.w.length);
+    wordLists.set(key, list);
+  }
+  return list;
+}
+
 /** Where a choice or one of its synonyms (two characters or more) is named in a longer message. */
-function spotWords(text: string, words: Record<string, string[]>): Spot[] {
+function spotWords(text: string, list: WordList): Spot[] {
   const spots: Spot[] = [];
-  const all = Object.entries(words)
-    .flatMap(([value, list]) => list.filter((w) => w.length >= 2).map((w) => ({ value, w })))
-    .sort((a, b) => b.w.length - a.w.length);
-  const taken: boolean[] = [];
-  for (const { value, w } of all) {
+  let taken: boolean[] | undefined;
+  for (const { value, w } of list) {
     for (let at = text.indexOf(w); at >= 0; at = text.indexOf(w, at + 1)) {
+      taken ??= [];
       if (taken.slice(at, at + w.length).some(Boolean)) continue;
       for (let i = at; i < at + w.length; i++) taken[i] = true;
       spots.push({ start: at, end: at + w.length, text: value });
@@ -307,18 +329,26 @@ const none = z.object({}).strict().default({});
 
 /** Validators a flow step can name, each with its own options schema. */
 export const validators = {
-  chinese_name: define({ options: none, strict: false, validate: (t) => checkChineseName(t), mentions: () => ["name"] }),
+  chinese_name: define({
+    options: none,
+    strict: false,
+    validate: (t) => checkChineseName(t),
+    mentions: () => ["name"],
+    single: (t) => /^\p{Script=Han}{2,3}$/u.test(t),
+  }),
   id_number: define({
     options: none,
     strict: true,
     validate: (t, _o, ctx) => checkIdNumber(t, ctx),
     mentions: () => ["id", "old_id"],
+    single: (t) => NUMBER_ONLY.test(t),
   }),
   permit_or_id: define({
     options: none,
     strict: true,
     validate: (t, _o, ctx) => checkPermitOrId(t, ctx),
     mentions: () => ["id", "old_id", "permit"],
+    single: (t) => /^[0-9A-Za-z０-９]{6,20}$/.test(t),
     dataKeys: () => ["permitNumber"],
   }),
   mobile_phone: define({
@@ -330,6 +360,7 @@ export const validators = {
     validate: (t, o) => checkPhone(t, o.landline),
     display: (v) => maskPhone(v),
     mentions: (o) => (o.landline ? ["mobile", "landline"] : ["mobile"]),
+    single: (t) => NUMBER_ONLY.test(t),
   }),
   date: define({
     options: z
@@ -343,6 +374,7 @@ export const validators = {
       return day === null ? v : chineseDate(day);
     },
     mentions: () => ["date"],
+    single: (t) => PLAIN.test(t),
   }),
   ningbo_district: define({
     options: none,
@@ -350,6 +382,7 @@ export const validators = {
     validate: (t) => checkDistrict(t),
     choices: () => [...districtNames],
     mentions: () => ["district"],
+    single: (t) => /^[0-9]{1,2}$/.test(t) || districts.some((d) => t === d.name || t === d.short),
   }),
   address: define({
     options: z
@@ -371,7 +404,12 @@ export const validators = {
     strict: true,
     validate: (t, o) => checkChoice(t, o.choices, o.synonyms),
     choices: (o) => o.choices,
-    spot: (t, o) => spotWords(t, Object.fromEntries(o.choices.map((c) => [c, [c, ...(o.synonyms[c] ?? [])]]))),
+    single: (t) => t.length <= 6 && PLAIN.test(t),
+    spot: (t, o) =>
+      spotWords(
+        t,
+        wordList(o, () => Object.fromEntries(o.choices.map((c) => [c, [c, ...(o.synonyms[c] ?? [])]]))),
+      ),
   }),
   yes_no: define({
     options: z
@@ -381,12 +419,16 @@ export const validators = {
     strict: true,
     validate: (t, o) => checkYesNo(t, o.yes, o.no),
     choices: (o) => [o.yes, o.no],
+    single: (t) => t.length <= 6 && PLAIN.test(t),
     // Only the unmistakable phrases count in a longer message ("地址没变", "搬家了"), never a bare 是.
     spot: (t, o) =>
-      spotWords(t, {
-        [o.yes]: ["没变", "没有变", "没换", "没有换", "没搬", "没有搬", "还是原来"],
-        [o.no]: ["变了", "换了地址", "搬了家", "搬家了", "新地址", "换地方"],
-      }),
+      spotWords(
+        t,
+        wordList(o, () => ({
+          [o.yes]: ["没变", "没有变", "没换", "没有换", "没搬", "没有搬", "还是原来"],
+          [o.no]: ["变了", "换了地址", "搬了家", "搬家了", "新地址", "换地方"],
+        })),
+      ),
   }),
   free_text: define({
     options: z
@@ -406,6 +448,7 @@ export const validators = {
       return { ok: true, value: text };
     },
     spot: (t, o) => spotAfterCues(t, o.cues),
+    single: (t) => t.length <= 8 && PLAIN.test(t),
   }),
 };
 

@@ -56,15 +56,15 @@ interface Segment {
   value: string;
 }
 
-function classify(digits: string, groups: number): Segment | null {
+/** `whole`: the piece is the entire run (landlines are only read then, so they never swallow a phone). */
+function classify(digits: string, groups: number, whole: boolean): Segment | null {
   const d = digits.toUpperCase();
   if (/^\d{17}[\dX]$/.test(d)) return { kind: "id", value: d };
   if (d.includes("X")) return null;
   if (/^1[3-9]\d{9}$/.test(d)) return { kind: "mobile", value: d };
   const intl = /^(?:0086|86)(1[3-9]\d{9})$/.exec(d);
   if (intl) return { kind: "mobile", value: intl[1] as string };
-  if (/^\d{15}$/.test(d)) return { kind: "old_id", value: d };
-  if (groups <= 3 && /^0\d{9,11}$/.test(d)) return { kind: "landline", value: d };
+  if (whole && groups <= 3 && /^0\d{9,11}$/.test(d)) return { kind: "landline", value: d };
   return null;
 }
 
@@ -98,7 +98,8 @@ function splitRun(run: string, offset: number): PersonalNumber[] {
       const to = points[q] as number;
       const rest = best.get(to);
       if (!rest) continue;
-      const seg = to - from <= 17 + 4 ? classify(digits.slice(from, to).join(""), groupsBetween(from, to)) : null;
+      const seg =
+        to - from <= 17 + 4 ? classify(digits.slice(from, to).join(""), groupsBetween(from, to), from === 0 && to === n) : null;
       // Recognised piece, or skip to the next cut unrecognised.
       const options = seg
         ? [{ covered: rest.covered + (to - from), pieces: rest.pieces + 1, found: [{ from, to, seg }, ...rest.found] }]
@@ -112,7 +113,11 @@ function splitRun(run: string, offset: number): PersonalNumber[] {
     best.set(from, choice);
   }
   const plus = run.startsWith("+");
-  return (best.get(0)?.found ?? []).map(({ from, to, seg }) => ({
+  const found = best.get(0)?.found ?? [];
+  // An old 15-digit ID only when the run is nothing else: "+86 150 1217 0431 17天前" is a phone.
+  if (!found.length && /^\d{15}$/.test(digits.join("")))
+    found.push({ from: 0, to: n, seg: { kind: "old_id", value: digits.join("") } });
+  return found.map(({ from, to, seg }) => ({
     kind: seg.kind,
     start: from === 0 && plus ? offset : (at[from] as number),
     end: (at[to - 1] as number) + 1,
