@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BuiltApp, buildApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/config.ts";
+import type { Logger } from "pino";
 import type { TurnResult } from "../../src/dialog/types.ts";
 import { ManualClock } from "../../src/lib/clock.ts";
 
@@ -19,7 +20,7 @@ export interface TestApp extends BuiltApp {
 /** A fresh service on its own SQLite file, with a controllable clock. */
 export async function createTestApp(
   env: Record<string, string> = {},
-  opts: { dir?: string; now?: string | number } = {},
+  opts: { dir?: string; now?: string | number; logger?: Logger } = {},
 ): Promise<TestApp> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "yongju-test-"));
   const config = loadConfig({
@@ -33,7 +34,7 @@ export async function createTestApp(
     ...env,
   });
   const clock = new ManualClock(opts.now === undefined ? Date.now() : new Date(opts.now).getTime());
-  const built = await buildApp({ config, clock, jobs: false });
+  const built = await buildApp({ config, clock, jobs: false, ...(opts.logger ? { logger: opts.logger } : {}) });
   await built.app.ready();
   return {
     ...built,
