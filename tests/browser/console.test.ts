@@ -126,6 +126,8 @@ describe.skipIf(!runBrowserTests)("staff console in a real browser", () => {
     await row.click();
 
     await shown(page.getByRole("heading", { name: "居住登记申报 YJ20260302-WXYZ" }));
+    // Field labels come from the flow file, through GET /api/v1/staff/meta.
+    await shown(page.getByText("入住日期", { exact: true }));
     await page.getByRole("button", { name: "查看完整号码" }).click();
     await shown(page.getByText(ID));
 
