@@ -16,7 +16,7 @@ afterAll(() => {
 function intentsWith(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), "yongju-intents-"));
   dirs.push(dir);
-  for (const f of ["address-deregistration.yml", "permit-endorsement.yml"])
+  for (const f of ["address-deregistration.yml", "permit-endorsement.yml", "permit-replacement.yml"])
     copyFileSync(join(defaultIntentsDir, f), join(dir, f));
   writeFileSync(join(dir, "address-report.yml"), text);
   return dir;
@@ -33,9 +33,14 @@ function errorOf(text: string): FlowFileError {
 }
 
 describe("flow files", () => {
-  it("the three flows in intents/ load", () => {
+  it("the flows in intents/ load", () => {
     const flows = loadFlows();
-    expect([...flows.keys()].sort()).toEqual(["address_deregistration", "address_report", "permit_endorsement"]);
+    expect([...flows.keys()].sort()).toEqual([
+      "address_deregistration",
+      "address_report",
+      "permit_endorsement",
+      "permit_replacement",
+    ]);
     const report = flows.get("address_report")!;
     expect(report.steps.map((s) => s.slot)).toEqual([
       "name",

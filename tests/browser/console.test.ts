@@ -121,6 +121,11 @@ describe.skipIf(!runBrowserTests)("staff console in a real browser", () => {
 
   it("a reviewer opens the application, reveals the ID (audited) and approves it; the resident is told", async () => {
     await login("li", "reviewer-pass-1");
+    // Every flow in intents/ is a type staff can filter by, the one added as a single file too.
+    await shown(page.locator('select[name="type"]'));
+    expect(await page.locator('select[name="type"] option').allTextContents()).toEqual(
+      expect.arrayContaining(["居住登记申报", "居住登记注销", "居住证签注", "居住证补领"]),
+    );
     const row = page.getByRole("row", { name: /YJ20260302-WXYZ/ });
     await shown(row);
     await row.click();
