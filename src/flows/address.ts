@@ -206,8 +206,3 @@ export function findAddress(input: string): ParsedAddress | null {
   }
   return best;
 }
-
-/** The district an address belongs to: the one it names, else its street's or township's. */
-export function addressDistrict(a: AddressParts): string | undefined {
-  return a.district ?? a.townDistrict;
-}

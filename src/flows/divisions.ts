@@ -42,7 +42,6 @@ const data = load();
 
 /** The source the data file names (package and version, the statistics it comes from). */
 export const divisionsSource = data.source;
-export const ningbo = data.city;
 
 /** The ten divisions in the order residents are offered them. */
 export const districts: readonly District[] = data.districts;

@@ -61,7 +61,6 @@ export const decisionNoticesSchema = z
       .refine((t) => t.includes("{reason}"), { error: "must contain {reason}" }),
   })
   .strict();
-export type DecisionNotices = z.infer<typeof decisionNoticesSchema>;
 
 export const flowFileSchema = z
   .object({

@@ -143,9 +143,6 @@ export function checkPhone(input: string, allowLandline: boolean): ValidationRes
 
 // ── Districts ───────────────────────────────────────────────────────────────────────────────
 
-/** Ningbo's ten county-level divisions (from the divisions data file). */
-export const NINGBO_DISTRICTS: readonly string[] = districtNames;
-
 export function checkDistrict(input: string): ValidationResult {
   const text = toHalfWidth(input).replace(/\s+/g, "");
   const found = districts.filter((d) => text.includes(d.name) || text.includes(d.short)).map((d) => d.name);
