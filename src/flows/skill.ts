@@ -150,9 +150,10 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
     // Declining forgets the flow, and with it anything typed before.
     if (CONSENT_NO.test(command)) return end(turn, `flow:${def.id}:declined`, w.declined(def));
     // "同意，我叫张三…": consent, with answers after it.
-    const [first = "", ...more] = turn.text.split(/[，,。.;；!！\s]+/);
-    const yes = CONSENT_YES.test(command) || (more.length > 0 && CONSENT_YES.test(normalizeCommand(first)));
-    const later = read(rt, turn, def, flow, yes ? more.join("，") : turn.text);
+    // The rest of the message is read as typed: splitting it would break "+86 139 1234 5678".
+    const split = /^([^，,。.;；!！\s]+)[，,。.;；!！\s]+(.+)$/su.exec(turn.text.trim());
+    const yes = CONSENT_YES.test(command) || (split !== null && CONSENT_YES.test(normalizeCommand(split[1] as string)));
+    const later = read(rt, turn, def, flow, yes ? (split?.[2] ?? "") : turn.text);
     if (yes) {
       const agreed: FlowState = { ...flow, phase: "collect", pending: mergePending(flow.pending, later) };
       const used = usePending(def, agreed);
