@@ -27,6 +27,8 @@ export interface ParsedAddress extends AddressParts {
   end: number;
   /** The address as typed, without province, city and district (they are kept apart). */
   text: string;
+  /** Where that text starts in the input (after province, city and district). */
+  bodyStart: number;
   /** Characters of the text the parts account for. */
   covered: number;
   /** Has a house number, building or room. */
@@ -102,6 +104,8 @@ const PARTS: [PartKind, (rest: string) => number][] = [
   ["room", regexPart(/^[0-9]{2,5}(?![0-9])/u)],
 ];
 
+const DIGIT_PARTS = PARTS.filter(([kind]) => kind === "number" || kind === "building" || kind === "room");
+const NAME_PARTS = PARTS.filter(([kind]) => !DIGIT_PARTS.some(([k]) => k === kind));
 const NUMBER_PARTS = PARTS.filter(([kind]) => kind === "number" || kind === "building").map(([, match]) => match);
 
 /**
@@ -109,6 +113,16 @@ const NUMBER_PARTS = PARTS.filter(([kind]) => kind === "number" || kind === "bui
  * null when not even one part is there.
  */
 export function parseAddressAt(input: string, from = 0): ParsedAddress | null {
+  // A message's address is read while finding it and again by the validator: keep the last one.
+  if (lastParse?.input === input && lastParse.from === from) return lastParse.result;
+  const result = parse(input, from);
+  lastParse = { input, from, result };
+  return result;
+}
+
+let lastParse: { input: string; from: number; result: ParsedAddress | null } | undefined;
+
+function parse(input: string, from: number): ParsedAddress | null {
   const text = toHalfWidth(input);
   const parts: AddressParts = {};
   let pos = from;
@@ -122,7 +136,8 @@ export function parseAddressAt(input: string, from = 0): ParsedAddress | null {
     const sep = LEADING_SEP.exec(text.slice(pos))?.[0].length ?? 0;
     const rest = text.slice(pos + sep);
     let hit: { kind: PartKind; length: number } | null = null;
-    for (const [kind, match] of PARTS) {
+    // Parts that start with a digit and parts that start with a name never overlap: try only those.
+    for (const [kind, match] of /^(?:[0-9]|[A-Za-z]座)/.test(rest) ? DIGIT_PARTS : NAME_PARTS) {
       const length = match(rest);
       if (length) {
         hit = { kind, length };
@@ -177,7 +192,7 @@ export function parseAddressAt(input: string, from = 0): ParsedAddress | null {
   if (covered === 0) return null;
   const body = bodyStart < 0 ? "" : input.slice(bodyStart, lastEnd).replace(/\s+/g, " ").trim();
   const start = from + (LEADING_SEP.exec(text.slice(from))?.[0].length ?? 0);
-  return { ...parts, start, end: lastEnd, text: body, covered, numbered, named };
+  return { ...parts, start, end: lastEnd, text: body, bodyStart: bodyStart < 0 ? lastEnd : bodyStart, covered, numbered, named };
 }
 
 /** Words that introduce an address in a longer message. */

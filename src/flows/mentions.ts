@@ -108,7 +108,8 @@ export function scanMessage(input: string): Mention[] {
   if (address) {
     const span = { start: address.start, end: address.end };
     const list: Mention[] = [];
-    if (address.named && address.numbered) list.push({ kind: "address", ...span, text: address.text });
+    // The whole stretch as typed (with its district): the address validator reads it the same way.
+    if (address.named && address.numbered) list.push({ kind: "address", ...span, text: input.slice(span.start, span.end) });
     // The district it names and the one its street belongs to: when they differ, the resident is asked.
     for (const d of new Set([address.district, address.townDistrict])) if (d) list.push({ kind: "district", ...span, text: d });
     take(list);

@@ -170,28 +170,25 @@ const NOT_AN_ADDRESS = /^(不知道|不清楚|不记得|忘了|没有|无|随便
 export function checkAddress(input: string, minLength: number): ValidationResult {
   const text = toHalfWidth(input).trim().replace(/\s+/g, " ");
   const compact = text.replace(/[\s,，。.!！]/g, "");
-  if (parseDate(compact, 0).ok) return fail(`“${text}”看起来是一个日期，不是地址。请告诉我您住的详细地址，${ADDRESS_EXAMPLE}。`);
-  if (NOT_AN_ADDRESS.test(compact))
-    return fail(`地址需要写清楚，才能交给社区核实。请写上街道（乡镇）、路名和门牌号，${ADDRESS_EXAMPLE}。`);
-  if (compact.length < minLength) {
-    return fail(`地址写得再详细一点：要有街道（乡镇）或社区，再加上小区/路名、楼号和门牌号，${ADDRESS_EXAMPLE}。`);
-  }
-  if (text.length > 120) return fail("地址有点长，请只写街道、社区和详细门牌号。");
-  const parsed = parseAddressAt(text, text.search(/\S/));
+  const parsed = text.length > 120 ? null : parseAddressAt(text, 0);
   const share = parsed ? parsed.covered / compact.length : 0;
-  if (!parsed?.named || share < 0.6) {
+  if (!parsed?.named || share < 0.6 || compact.length < minLength) {
+    // Why not, in the words that help: a date, "不知道", too short, or not an address at all.
+    if (parseDate(compact, 0).ok)
+      return fail(`“${text}”看起来是一个日期，不是地址。请告诉我您住的详细地址，${ADDRESS_EXAMPLE}。`);
+    if (NOT_AN_ADDRESS.test(compact))
+      return fail(`地址需要写清楚，才能交给社区核实。请写上街道（乡镇）、路名和门牌号，${ADDRESS_EXAMPLE}。`);
+    if (text.length > 120) return fail("地址有点长，请只写街道、社区和详细门牌号。");
+    if (compact.length < minLength || (parsed?.named && share >= 0.6)) {
+      return fail(`地址写得再详细一点：要有街道（乡镇）或社区，再加上小区/路名、楼号和门牌号，${ADDRESS_EXAMPLE}。`);
+    }
     return fail(`这看起来不像一个地址，请写上街道（乡镇）、社区、路名和门牌号，${ADDRESS_EXAMPLE}。`);
   }
   if (!parsed.numbered) {
     return fail(`地址写得再详细一点：请加上门牌号，或者小区的楼号和房号，${ADDRESS_EXAMPLE}。`);
   }
   // The district, city and province are kept apart (the district has its own step).
-  const value = input
-    .trim()
-    .replace(/\s+/g, " ")
-    .replace(/^(?:中国)?(?:浙江省|浙江)?(?:宁波市|宁波)?/, "")
-    .replace(new RegExp(`^(?:${districts.map((d) => d.name).join("|")})`), "")
-    .trim();
+  const value = text.slice(parsed.bodyStart).trim();
   const data: Record<string, string> = {};
   if (parsed.street) data.street = parsed.street;
   if (parsed.community) data.community = parsed.community;

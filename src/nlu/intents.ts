@@ -82,10 +82,22 @@ export function commandForm(text: string): string {
     .replace(/(一下|吧|呀|啊|哈|了|谢谢)+$/, "");
 }
 
+const phraseForms = new WeakMap<FlowTriggers["triggers"], string[]>();
+
+/** A flow's phrases in command form, worked out once per loaded flow. */
+function phrasesOf(flow: FlowTriggers): string[] {
+  let forms = phraseForms.get(flow.triggers);
+  if (!forms) {
+    forms = flow.triggers.phrases.map(commandForm);
+    phraseForms.set(flow.triggers, forms);
+  }
+  return forms;
+}
+
 function flowOfClause<F extends FlowTriggers>(clause: string, flows: readonly F[]): F | null {
   const normalized = commandForm(clause);
   if (!normalized || normalized.length > 30) return null;
-  const exact = flows.find((f) => f.triggers.phrases.some((p) => commandForm(p) === normalized));
+  const exact = flows.find((f) => phrasesOf(f).includes(normalized));
   if (exact) return exact;
   if (QUESTION.test(normalized) || ASKING.test(normalized)) return null;
   if (!IMPERATIVE.exec(normalized)?.[0]) return null;
@@ -122,9 +134,9 @@ export function matchFlowTrigger<F extends FlowTriggers>(text: string, flows: re
   if (OPENS_WITH_WANT.test(compact) && !QUESTION.test(compact)) {
     for (const flow of flows) {
       if (flow.triggers.excludes.some((w) => compact.includes(w))) continue;
-      const phrase = flow.triggers.phrases
-        .map(commandForm)
-        .find((p) => OPENS_WITH_WANT.test(p) && compact.startsWith(p) && ANSWER_FOLLOWS.test(compact.slice(p.length)));
+      const phrase = phrasesOf(flow).find(
+        (p) => OPENS_WITH_WANT.test(p) && compact.startsWith(p) && ANSWER_FOLLOWS.test(compact.slice(p.length)),
+      );
       if (phrase) return { flow, whole: false };
     }
   }
