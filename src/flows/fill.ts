@@ -4,7 +4,7 @@ import { emptyHarvest, type Harvest, harvest, harvestedSlots, understoodLine } f
 import type { LoadedFlow, LoadedStep } from "./loader.ts";
 import { failure, goNext } from "./prompts.ts";
 import type { FlowRuntime } from "./runtime.ts";
-import { setAnswer, stepOf, toAnswer, withoutKey } from "./slots.ts";
+import { filled, setAnswer, stepOf, toAnswer, withoutKey } from "./slots.ts";
 import type { ValidationContext, ValidValue } from "./validators.ts";
 import { flowWording as w } from "./wording.ts";
 
@@ -77,7 +77,11 @@ function answerTentative(turn: DialogTurn, def: LoadedFlow, flow: FlowState, ste
   const single = question.options.length === 1 ? question.options[0] : undefined;
   const picked = single && YES.test(text) ? single : question.options.find((o) => o.shown === turn.text.trim());
   if (picked) return goNext(turn, def, { ...setAnswer(def, flow, step, picked), attempts: 0 });
-  if (NO.test(text)) return goNext(turn, def, { ...flow, tentative: withoutKey(flow.tentative, step.slot) }, [w.dropped]);
+  if (NO.test(text)) {
+    // "不是": a value already given stays as it was; one never given is asked for afresh.
+    const said = filled(flow.slots, step.slot) ? w.kept : w.dropped;
+    return goNext(turn, def, { ...flow, tentative: withoutKey(flow.tentative, step.slot) }, [said]);
+  }
   return null;
 }
 

@@ -28,6 +28,8 @@ export const flowWording = {
   noneOfThese: "都不是",
   /** A value read from a longer message that the resident did not confirm. */
   dropped: "好的，那这一项我们重新填。",
+  /** A change read from a longer message that the resident did not want. */
+  kept: "好的，这一项还按原来的，不改。",
   declined(flow: LoadedFlow): string {
     return `好的，没问题，我不会收集您的信息。需要办理时再说“${flow.offer.say}”就行；也可以到居住地的社区服务窗口办理。`;
   },
