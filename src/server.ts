@@ -1,5 +1,6 @@
 import { buildApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config/config.ts";
+import { SecretsMismatchError } from "./config/secrets.ts";
 import { FlowFileError } from "./flows/loader.ts";
 import { CatalogueError } from "./knowledge/load.ts";
 
@@ -46,7 +47,9 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   // Content errors (a broken catalogue entry or flow file) name the file and field: say just that.
-  if (err instanceof CatalogueError || err instanceof FlowFileError) console.error(`Cannot start: ${err.message}`);
+  if (err instanceof CatalogueError || err instanceof FlowFileError || err instanceof SecretsMismatchError) {
+    console.error(`Cannot start: ${err.message}`);
+  }
   else console.error(err);
   process.exit(1);
 });

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
-import type { MessageKind, TurnResult } from "../src/dialog/types.ts";
+import type { MessageKind, TurnResult } from "../src/domain/types.ts";
 import { createTestApp, type TestApp } from "./helpers/app.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "../config/config.ts";
 import type { Secrets } from "../config/secrets.ts";
-import type { Db } from "../data/db.ts";
+import type { Store } from "../data/store.ts";
 import { createFlowsSkill } from "../flows/skill.ts";
 import { type Catalogue, loadCatalogue } from "../knowledge/index.ts";
 import type { Clock } from "../lib/clock.ts";
@@ -21,7 +21,7 @@ export interface DialogDeps {
   secrets: Secrets;
   clock: Clock;
   log: Logger;
-  db: Db;
+  store: Store;
   /** The service catalogue; loaded from knowledge/ when not given. */
   catalogue?: Catalogue;
 }
@@ -36,7 +36,7 @@ export async function buildDialog(deps: DialogDeps): Promise<Dialog> {
     safetySkill(catalogue),
     // Endorsement reminders (提醒我签注 / 退订提醒 / 订阅提醒) before the flows, so "帮我设置签注提醒"
     // is not taken for the endorsement application; it stands aside while a flow is in progress.
-    reminderSkill({ sql: deps.db.sql, hashKey: deps.secrets.hashKey, timeZone: deps.config.TZ }),
+    reminderSkill({ permits: deps.store.permits, hashKey: deps.secrets.hashKey, timeZone: deps.config.TZ }),
     // Then the guided flows: while a flow waits it owns every turn (guards, questions midway)
     // except requests for a person, which it leaves to the handoff skill.
     createFlowsSkill({ ...deps, isCatalogueQuestion: (text) => catalogue.understand(text).kind === "answer" }),
@@ -44,7 +44,7 @@ export async function buildDialog(deps: DialogDeps): Promise<Dialog> {
     feedbackSkill(),
     guardsSkill,
     handoffSkill(deps.config),
-    infoRequestSkill(deps.db.sql),
+    infoRequestSkill(deps.store.applications),
     smallTalkSkill,
     faqSkill({ catalogue, llm }),
     fallbackSkill,

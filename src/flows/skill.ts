@@ -8,18 +8,12 @@
  * person (left to the handoff skill), three failed attempts, coming back after a day, and a
  * summary to confirm before anything is submitted.
  */
-import type Database from "better-sqlite3";
 import type { Logger } from "pino";
-import {
-  applicationEffect,
-  deletionRequestEffect,
-  type NewApplication,
-  newReference,
-  referenceExists,
-} from "../data/applications.ts";
+import type { ApplicationRepo } from "../data/applications.ts";
+import { type NewApplication, newReference } from "../domain/applications.ts";
 import type { Dialog, DialogOutcome, DialogTurn, Skill } from "../dialog/dialog.ts";
 import type { ConversationState, FlowState } from "../dialog/state.ts";
-import type { Awaiting, Reply } from "../dialog/types.ts";
+import type { Awaiting, Reply } from "../domain/types.ts";
 import { replies as coreReplies } from "../dialog/wording.ts";
 import { decryptSecret, encryptSecret, hashIdNumber } from "../lib/crypto.ts";
 import { hasNoWords } from "../lib/text.ts";
@@ -44,7 +38,7 @@ import { CONFIRM_CHOICES, CONSENT_CHOICES, flowWording as w, HANDOFF_CHOICE, RES
 export interface FlowsSkillDeps {
   config: { TZ: string };
   secrets: { encryptionKey: Buffer; hashKey: Buffer };
-  db: { sql: Database.Database };
+  store: { applications: ApplicationRepo };
   log: Logger;
   /** Defaults to the flows in intents/ (a broken file throws FlowFileError: start-up stops). */
   flows?: Map<string, LoadedFlow>;
@@ -90,7 +84,7 @@ interface Prompt {
 
 export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
   const flows = deps.flows ?? loadFlows(deps.intentsDir);
-  const { sql } = deps.db;
+  const { applications } = deps.store;
   const timeZone = deps.config.TZ;
 
   // ── small helpers ─────────────────────────────────────────────────────────────────────────
@@ -250,8 +244,8 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
 
   // ── starting, and what works without a flow ──────────────────────────────────────────────
 
-  function start(turn: DialogTurn, def: LoadedFlow): DialogOutcome {
-    const slots = def.prefill ? runPrefill(def.prefill, sql, turn.residentId) : {};
+  async function start(turn: DialogTurn, def: LoadedFlow): Promise<DialogOutcome> {
+    const slots = def.prefill ? await runPrefill(def.prefill, applications, turn.residentId) : {};
     const flow: FlowState = {
       id: def.id,
       phase: "consent",
@@ -266,8 +260,8 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
     return ask(turn, def, flow);
   }
 
-  function status(turn: DialogTurn): DialogOutcome {
-    const text = statusText(sql, turn.residentId, turn.text, flows, timeZone);
+  async function status(turn: DialogTurn): Promise<DialogOutcome> {
+    const text = await statusText(applications, turn.residentId, turn.text, flows, timeZone);
     return {
       intent: "application_status",
       replies: [{ intent: "application_status", text }],
@@ -275,10 +269,10 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
     };
   }
 
-  function deletion(turn: DialogTurn): DialogOutcome {
-    const text = deletionText(sql, turn.residentId);
+  async function deletion(turn: DialogTurn): Promise<DialogOutcome> {
+    const text = await deletionText(applications, turn.residentId);
     return end(turn, "deletion_request", text, {
-      effects: [deletionRequestEffect()],
+      effects: [{ type: "deletion.request" }],
       resident: { consentAt: null, consentVersion: null, consentWithdrawnAt: turn.now },
     });
   }
@@ -300,7 +294,7 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
     return null;
   }
 
-  function idle(turn: DialogTurn): DialogOutcome | null {
+  async function idle(turn: DialogTurn): Promise<DialogOutcome | null> {
     if (turn.kind !== "text" || !turn.text) return null;
     if (turn.inGroup) return inGroup(turn);
     if (DELETE_DATA.test(turn.text)) return deletion(turn);
@@ -325,7 +319,7 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
   ): Promise<DialogOutcome | null> {
     const text = turn.text;
     if (isStatusRequest(text)) {
-      const answer = statusText(sql, turn.residentId, text, flows, timeZone);
+      const answer = await statusText(applications, turn.residentId, text, flows, timeZone);
       return ask(turn, def, flow, [answer, "", w.backToFlow(def)], { intent: "application_status" });
     }
     // Before free text is validated, only a clear question is taken as an aside: an address
@@ -442,7 +436,7 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
     return ask(turn, def, { ...flow, phase: "collect", step: last, slots, history, attempts: 0, editing: null }, [w.back]);
   }
 
-  function submit(turn: DialogTurn, def: LoadedFlow, flow: FlowState): DialogOutcome {
+  async function submit(turn: DialogTurn, def: LoadedFlow, flow: FlowState): Promise<DialogOutcome> {
     const slots = flow.slots;
     const idStep = def.steps.find((s) => typeof slots[`${s.slot}#enc`] === "string");
     let id: Pick<NewApplication, "idNumberEnc" | "idNumberHash" | "idNumberMasked"> = {};
@@ -473,7 +467,7 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
       if (key.endsWith("#data") && typeof value === "string") Object.assign(data, JSON.parse(value));
     }
     let reference = newReference(turn.now, timeZone);
-    for (let i = 0; i < 5 && referenceExists(sql, reference); i++) reference = newReference(turn.now, timeZone);
+    for (let i = 0; i < 5 && (await applications.referenceExists(reference)); i++) reference = newReference(turn.now, timeZone);
     const str = (v: SlotValue | undefined) => (typeof v === "string" && v ? v : null);
     const application: NewApplication = {
       reference,
@@ -488,7 +482,7 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
     // A district the resident told us (not one copied from an old registration) is where they live now.
     const district = flow.history.includes("district") ? str(slots.district) : null;
     return end(turn, `flow:${def.id}:submitted`, text, {
-      effects: [applicationEffect(application)],
+      effects: [{ type: "application.submit", application }],
       ...(district ? { resident: { district } } : {}),
     });
   }
@@ -519,7 +513,7 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
       }
       case "resume": {
         if (RESUME_RESTART.test(command)) {
-          const slots = def.prefill ? runPrefill(def.prefill, sql, turn.residentId) : {};
+          const slots = def.prefill ? await runPrefill(def.prefill, applications, turn.residentId) : {};
           return goNext(turn, def, { ...flow, slots, history: [], editing: null, startedAt: turn.now }, [w.restarted]);
         }
         if (RESUME_CONTINUE.test(command)) {
@@ -580,7 +574,7 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
         deps.log.warn({ flow: flow.id }, "conversation waits in a flow that no longer exists; dropping it");
         const cleared = { ...turn.state, flow: undefined };
         return (
-          idle({ ...turn, state: cleared }) ??
+          (await idle({ ...turn, state: cleared })) ??
           dialog.respondTo({ ...turn, state: cleared, [NESTED]: true } as DialogTurn, "flows")
         );
       }

@@ -1,4 +1,4 @@
-import type { StaffApplicationRow } from "../data/staff.ts";
+import type { StaffApplicationRow } from "../data/applications.ts";
 
 /** Chinese names staff and residents read for codes stored in the database. */
 export const applicationTypeLabels: Record<string, string> = {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BuiltApp, buildApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/config.ts";
-import type { TurnResult } from "../../src/dialog/types.ts";
+import type { TurnResult } from "../../src/domain/types.ts";
 import { ManualClock } from "../../src/lib/clock.ts";
 
 export const API_TOKEN = "test-token-123456";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueueDelivery } from "../../src/data/outbox.ts";
 import { ensureResident } from "../../src/data/permits.ts";
-import type { ChannelId } from "../../src/dialog/types.ts";
+import type { ChannelId } from "../../src/domain/types.ts";
 import { resumeBroadcasts } from "../../src/outbox/broadcasts.ts";
 import { Dispatcher } from "../../src/outbox/dispatcher.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";

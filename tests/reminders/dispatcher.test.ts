@@ -5,7 +5,7 @@ import { buildApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { enqueueDelivery } from "../../src/data/outbox.ts";
 import { ensureResident } from "../../src/data/permits.ts";
-import type { ChannelId, ProactiveKind } from "../../src/dialog/types.ts";
+import type { ChannelId, ProactiveKind } from "../../src/domain/types.ts";
 import { runReminderScan } from "../../src/reminders/scan.ts";
 import { API_TOKEN, createTestApp, type TestApp } from "../helpers/app.ts";
 import { at, DeliveryError, dateFrom, deliveryRows, RecordingChannel, staff, tempDir, WebhookReceiver } from "./support.ts";

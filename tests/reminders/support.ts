@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChannelAdapter, OutboundMessage } from "../../src/dialog/channel.ts";
 import { DeliveryError } from "../../src/dialog/channel.ts";
-import type { ChannelId } from "../../src/dialog/types.ts";
+import type { ChannelId } from "../../src/domain/types.ts";
 import type { TestApp } from "../helpers/app.ts";
 import { bearer, staffToken } from "../helpers/staff.ts";
 

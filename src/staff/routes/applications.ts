@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
-import { applicationTypes } from "../../data/applications.ts";
 import { errors } from "../../http/errors.ts";
 import {
   applicationStatuses,
@@ -85,7 +84,8 @@ export function staffApplicationRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           summary: "Submitted applications, oldest first, filtered by type, status, district and date",
           security,
           querystring: z.object({
-            type: blankAsMissing(z.enum(applicationTypes)),
+            // Any loaded flow's type: the flow files are the list (unknown types simply match nothing).
+            type: blankAsMissing(z.string().trim().max(64)),
             status: blankAsMissing(z.enum(applicationStatuses)),
             district: blankAsMissing(z.string().trim().max(40)),
             from: blankAsMissing(dateParam).describe("submitted on or after this day (YYYY-MM-DD, local)"),
