@@ -67,6 +67,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     clock,
     log,
     quietHours: config.REMINDER_QUIET_HOURS,
+    leaseMs: config.DELIVERY_LEASE_MS,
     onOutcome: (channel, outcome) => metrics?.delivery(channel, outcome),
     timeZone: config.TZ,
   });

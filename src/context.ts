@@ -28,6 +28,8 @@ export interface AppContext {
   metrics?: Metrics;
   /** Whether this instance currently runs the scheduled jobs (absent when jobs are off). */
   leadership?: { readonly isLeader: boolean };
+  /** Set on SIGTERM: /readyz answers 503 while the instance drains. */
+  draining?: boolean;
   /** Jobs and adapters stopped, in reverse order, on shutdown. */
   onClose: Array<() => Promise<void> | void>;
   /**

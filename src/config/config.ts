@@ -73,6 +73,8 @@ export const envSchema = z
         }),
       "file:./data/app.db",
     ),
+    /** Generated secrets and the WeChat session; default: the SQLite file's directory, or ./data. */
+    DATA_DIR: optionalString,
     /** Connections per instance to PostgreSQL (ignored on SQLite). */
     DATABASE_POOL_SIZE: positiveInt(10),
     API_TOKEN: z.preprocess(
@@ -106,6 +108,10 @@ export const envSchema = z
     WECHATY_DAILY_CAP: positiveInt(500),
     WECHATY_MIN_GAP_MS: positiveInt(4000),
     REMINDER_CRON: withDefault(z.string().trim().min(1), "*/15 * * * *"),
+    /** How long a delivery claimed by an instance holds without renewal before another may take it over. */
+    DELIVERY_LEASE_MS: withDefault(z.coerce.number().int().min(2_000, { error: "must be at least 2000 (ms)" }), 60_000),
+    /** How long the scheduler's leader holds its lease without renewal (another instance takes over after it). */
+    SCHEDULER_LEASE_MS: positiveInt(30_000),
     /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
     METRICS_TOKEN: optionalString,
   })
@@ -153,7 +159,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const path = decodeURIComponent(file.startsWith("/") ? file : new URL(file, `file://${process.cwd()}/`).pathname);
   return {
     ...env,
-    dataDir: path.slice(0, path.lastIndexOf("/")) || ".",
+    dataDir: env.DATA_DIR ?? (path.slice(0, path.lastIndexOf("/")) || "."),
     llmEnabled: Boolean(env.OPENAI_API_KEY && env.OPENAI_MODEL),
     apiChannelEnabled: Boolean(env.API_TOKEN),
   };

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Store } from "../data/store.ts";
 import type { Config } from "./config.ts";
@@ -39,13 +39,32 @@ export function loadSecrets(config: Config): Secrets {
   };
   if (!stored.encryptionKey || !stored.hashKey || !stored.sessionSecret) {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    writeFileSync(file, JSON.stringify(generated, null, 2), { mode: 0o600 });
+    if (existsSync(file)) writeFileSync(file, JSON.stringify(generated, null, 2), { mode: 0o600 });
+    else if (!createOnce(file, JSON.stringify(generated, null, 2))) return loadSecrets(config);
   }
   return {
     encryptionKey: Buffer.from(config.DATA_ENCRYPTION_KEY ?? generated.encryptionKey, "hex"),
     hashKey: Buffer.from(generated.hashKey, "hex"),
     sessionSecret: config.SESSION_SECRET ?? generated.sessionSecret,
   };
+}
+
+/**
+ * Writes a new file atomically unless one exists: several instances starting together on a fresh
+ * data directory must end up with the same keys. False when another process created it first.
+ */
+function createOnce(file: string, content: string): boolean {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  writeFileSync(tmp, content, { mode: 0o600 });
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }
 
 function fingerprint(key: Buffer | string): string {

@@ -22,6 +22,7 @@ export function startJobs(ctx: AppContext): void {
     owner: ctx.store.instanceId,
     clock: ctx.clock,
     log: ctx.log,
+    ttlMs: ctx.config.SCHEDULER_LEASE_MS,
     onGain: () => {
       abort = new AbortController();
       setTimeout(() => void scan(), 2000).unref();

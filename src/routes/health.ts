@@ -18,6 +18,7 @@ export function healthRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (_request, reply) => {
+        if (ctx.draining) return reply.status(503).send({ status: "draining" });
         if (await ctx.store.ready()) return { status: "ready" };
         return reply.status(503).send({ status: "database unavailable" });
       },
