@@ -22,6 +22,8 @@ export interface Database {
   readonly dialect: DialectName;
   /** For logs: the file path, or host/database without credentials. */
   readonly where: string;
+  /** Statements sent so far (BEGIN and COMMIT included): round trips, on PostgreSQL. */
+  readonly statements: () => number;
   /** True when the database answers within a second. */
   ping(): Promise<boolean>;
   /** Publishes to every instance (PostgreSQL NOTIFY; in-process on SQLite, one instance per file host). */
@@ -50,10 +52,17 @@ function sqlitePath(url: string): string {
   return decodeURIComponent(raw.startsWith("/") ? raw : new URL(raw, `file://${process.cwd()}/`).pathname);
 }
 
+/** Counts statements through Kysely's log hook (a counter; no timing kept). */
+function counted() {
+  let n = 0;
+  return { log: () => void n++, statements: () => n };
+}
+
 function openSqlite(path: string): Database {
   const file = openSqliteFile(path);
   migrateSqlite(file);
-  const k = new KyselyClass<DB>({ dialect: sqliteDialect(file) });
+  const count = counted();
+  const k = new KyselyClass<DB>({ dialect: sqliteDialect(file), log: count.log });
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
   let closed = false;
@@ -61,6 +70,7 @@ function openSqlite(path: string): Database {
     k,
     dialect: "sqlite",
     where: path,
+    statements: count.statements,
     async ping() {
       try {
         await rawSql`SELECT 1`.execute(k);
@@ -92,7 +102,8 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
   } finally {
     client.release();
   }
-  const k = new KyselyClass<DB>({ dialect: postgresDialect(pool) });
+  const count = counted();
+  const k = new KyselyClass<DB>({ dialect: postgresDialect(pool), log: count.log });
   const notifications = new PgNotifications(url, opts.log);
   await notifications.start();
   const where = (() => {
@@ -104,6 +115,7 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
     k,
     dialect: "postgres",
     where,
+    statements: count.statements,
     async ping() {
       try {
         await Promise.race([

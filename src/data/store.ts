@@ -77,6 +77,11 @@ export class Store {
     return this.db.where;
   }
 
+  /** Statements sent to the database by this instance so far (metrics; round trips on PostgreSQL). */
+  statements(): number {
+    return this.db.statements();
+  }
+
   /** True when the database answers (for /readyz). */
   ready(): Promise<boolean> {
     return this.db.ping();

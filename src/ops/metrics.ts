@@ -62,6 +62,15 @@ export class Metrics {
         this.set(leader() ? 1 : 0);
       },
     });
+    new Counter({
+      name: "yongju_db_statements_total",
+      help: "Statements this instance sent to the database (BEGIN and COMMIT included): round trips on PostgreSQL",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(store.statements());
+      },
+    });
     new Gauge({
       name: "yongju_database_up",
       help: "1 when the database answers",
