@@ -72,7 +72,11 @@ function derivedPg(): string {
 }
 
 function prisma(args: string[]): string {
-  return execFileSync(join(root, "node_modules/.bin/prisma"), args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return execFileSync(join(root, "node_modules/.bin/prisma"), args, {
+    cwd: root,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 }
 
 function diff(from: string | null, to: string): string {
@@ -95,10 +99,7 @@ function generate(): void {
 }
 
 function timestamp(): string {
-  return new Date()
-    .toISOString()
-    .replace(/[-:T]/g, "")
-    .slice(0, 14);
+  return new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
 }
 
 function migration(name: string): void {

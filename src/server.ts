@@ -62,7 +62,6 @@ main().catch((err) => {
   // Content errors (a broken catalogue entry or flow file) name the file and field: say just that.
   if (err instanceof CatalogueError || err instanceof FlowFileError || err instanceof SecretsMismatchError) {
     console.error(`Cannot start: ${err.message}`);
-  }
-  else console.error(err);
+  } else console.error(err);
   process.exit(1);
 });

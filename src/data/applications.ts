@@ -184,12 +184,18 @@ export class ApplicationRepo {
       .where("status", "=", "pending")
       .executeTakeFirst();
     if (!pending) {
-      await tx.insertInto("DeletionRequest").values({ id: randomUUID(), residentId, status: "pending", createdAt: now }).execute();
+      await tx
+        .insertInto("DeletionRequest")
+        .values({ id: randomUUID(), residentId, status: "pending", createdAt: now })
+        .execute();
     }
   }
 
   /** The application a resident was asked about, if it still waits for their answer. */
-  async findOpenInfoRequest(applicationId: string, residentId: string): Promise<{ id: string; reference: string; type: string } | null> {
+  async findOpenInfoRequest(
+    applicationId: string,
+    residentId: string,
+  ): Promise<{ id: string; reference: string; type: string } | null> {
     const row = await this.db.k
       .selectFrom("Application")
       .select(["id", "reference", "type"])
@@ -201,7 +207,13 @@ export class ApplicationRepo {
   }
 
   /** Attaches the resident's answer and puts the application back in the review queue. */
-  async answerInfoRequest(tx: Executor, applicationId: string, residentId: string, answer: string, now: number): Promise<boolean> {
+  async answerInfoRequest(
+    tx: Executor,
+    applicationId: string,
+    residentId: string,
+    answer: string,
+    now: number,
+  ): Promise<boolean> {
     const row = await tx
       .selectFrom("Application")
       .select("infoRequest")

@@ -210,9 +210,9 @@ export class BroadcastRepo {
 
   /** Broadcasts still being queued (e.g. interrupted by a restart). */
   async queued(): Promise<BroadcastRow[]> {
-    return (await this.db.k.selectFrom("Broadcast").selectAll().where("status", "=", "queued").orderBy("createdAt").execute()).map(
-      toRow,
-    );
+    return (
+      await this.db.k.selectFrom("Broadcast").selectAll().where("status", "=", "queued").orderBy("createdAt").execute()
+    ).map(toRow);
   }
 
   /** Cancelled broadcasts whose deliveries are not all marked yet (a restart interrupted the cancel). */
@@ -222,7 +222,9 @@ export class BroadcastRepo {
       .select("b.id")
       .where("b.status", "=", "cancelled")
       .where((eb) =>
-        eb.exists(eb.selectFrom("Delivery as d").select("d.id").whereRef("d.broadcastId", "=", "b.id").where("d.status", "=", "pending")),
+        eb.exists(
+          eb.selectFrom("Delivery as d").select("d.id").whereRef("d.broadcastId", "=", "b.id").where("d.status", "=", "pending"),
+        ),
       )
       .execute();
     return rows.map((r) => r.id);
@@ -300,7 +302,9 @@ export class BroadcastRepo {
           .selectFrom("Delivery")
           .select("id")
           .where("broadcastId", "=", id)
-          .where((eb) => eb.or([eb("status", "=", "pending"), eb.and([eb("status", "=", "sending"), eb("handedAt", "is", null)])]))
+          .where((eb) =>
+            eb.or([eb("status", "=", "pending"), eb.and([eb("status", "=", "sending"), eb("handedAt", "is", null)])]),
+          )
           .limit(limit),
       )
       .where((eb) => eb.or([eb("status", "=", "pending"), eb.and([eb("status", "=", "sending"), eb("handedAt", "is", null)])]))

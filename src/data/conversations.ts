@@ -142,7 +142,16 @@ export class ConversationRepo {
     const rows = await this.db.k
       .selectFrom("Message as m")
       .leftJoin("StaffUser as u", "u.id", "m.staffUserId")
-      .select(["m.id", "m.direction", "m.author", "m.text", "m.intent", "m.staffUserId", "u.username as staffName", "m.createdAt"])
+      .select([
+        "m.id",
+        "m.direction",
+        "m.author",
+        "m.text",
+        "m.intent",
+        "m.staffUserId",
+        "u.username as staffName",
+        "m.createdAt",
+      ])
       .where("m.conversationId", "=", conversationId)
       .orderBy("m.id", "desc")
       .limit(limit)
@@ -162,7 +171,10 @@ export class ConversationRepo {
   }
 
   async addNote(tx: Executor, note: { id: string; conversationId: string; staffUserId: string; text: string }, now: number) {
-    await tx.insertInto("StaffNote").values({ ...note, createdAt: now }).execute();
+    await tx
+      .insertInto("StaffNote")
+      .values({ ...note, createdAt: now })
+      .execute();
   }
 
   async ofResident(residentId: string): Promise<{ id: string; state: string; version: number } | null> {
@@ -195,7 +207,11 @@ export class ConversationRepo {
 
   /** Sets top-level keys of the resident's dialog state (read and written in the same transaction). */
   async mergeState(tx: Executor, residentId: string, values: Record<string, unknown>, now: number): Promise<void> {
-    const row = await tx.selectFrom("Conversation").select(["id", "state"]).where("residentId", "=", residentId).executeTakeFirst();
+    const row = await tx
+      .selectFrom("Conversation")
+      .select(["id", "state"])
+      .where("residentId", "=", residentId)
+      .executeTakeFirst();
     if (!row) return;
     let state: Record<string, unknown> = {};
     try {

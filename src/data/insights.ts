@@ -76,7 +76,12 @@ export class InsightRepo {
       .orderBy("helpful", "desc")
       .orderBy("entryId")
       .execute();
-    return rows.map((r) => ({ entryId: r.entryId, helpful: Number(r.helpful), unhelpful: Number(r.unhelpful), lastAt: Number(r.lastAt) }));
+    return rows.map((r) => ({
+      entryId: r.entryId,
+      helpful: Number(r.helpful),
+      unhelpful: Number(r.unhelpful),
+      lastAt: Number(r.lastAt),
+    }));
   }
 
   /** Counts for the dashboard; `dayStart`/`monthStart` are local midnights as epoch ms. */
@@ -85,42 +90,72 @@ export class InsightRepo {
     const count = async (query: { executeTakeFirst(): Promise<{ n: number | string | null } | undefined> }) =>
       Number((await query.executeTakeFirst())?.n ?? 0);
     const inbound = k.selectFrom("Message").where("direction", "=", "in").where("createdAt", ">=", dayStart);
-    const [conversationsToday, questionsToday, faqToday, waitRows, withStaff, pending, infoRequested, remindersSent, remindersFailed, byDistrict] =
-      await Promise.all([
-        count(inbound.select((eb) => eb.fn.count<number>("conversationId").distinct().as("n"))),
-        count(inbound.select((eb) => eb.fn.countAll<number>().as("n"))),
-        count(inbound.where("intent", "=", "faq").select((eb) => eb.fn.countAll<number>().as("n"))),
-        k.selectFrom("Conversation").select("escalatedAt").where("status", "=", "escalated").where("escalatedAt", "is not", null).execute(),
-        count(k.selectFrom("Conversation").where("status", "=", "staff").select((eb) => eb.fn.countAll<number>().as("n"))),
-        count(k.selectFrom("Application").where("status", "=", "pending").select((eb) => eb.fn.countAll<number>().as("n"))),
-        count(k.selectFrom("Application").where("status", "=", "info_requested").select((eb) => eb.fn.countAll<number>().as("n"))),
-        count(
-          k
-            .selectFrom("Delivery")
-            .where("kind", "=", "reminder")
-            .where("status", "=", "sent")
-            .where("createdAt", ">=", monthStart)
-            .select((eb) => eb.fn.countAll<number>().as("n")),
-        ),
-        count(
-          k
-            .selectFrom("Delivery")
-            .where("kind", "=", "reminder")
-            .where("status", "in", ["failed", "unknown"])
-            .where("createdAt", ">=", monthStart)
-            .select((eb) => eb.fn.countAll<number>().as("n")),
-        ),
+    const [
+      conversationsToday,
+      questionsToday,
+      faqToday,
+      waitRows,
+      withStaff,
+      pending,
+      infoRequested,
+      remindersSent,
+      remindersFailed,
+      byDistrict,
+    ] = await Promise.all([
+      count(inbound.select((eb) => eb.fn.count<number>("conversationId").distinct().as("n"))),
+      count(inbound.select((eb) => eb.fn.countAll<number>().as("n"))),
+      count(inbound.where("intent", "=", "faq").select((eb) => eb.fn.countAll<number>().as("n"))),
+      k
+        .selectFrom("Conversation")
+        .select("escalatedAt")
+        .where("status", "=", "escalated")
+        .where("escalatedAt", "is not", null)
+        .execute(),
+      count(
+        k
+          .selectFrom("Conversation")
+          .where("status", "=", "staff")
+          .select((eb) => eb.fn.countAll<number>().as("n")),
+      ),
+      count(
         k
           .selectFrom("Application")
-          // A literal, not a parameter: PostgreSQL matches the GROUP BY expression by its text.
-          .select((eb) => [sql<string>`coalesce("district", '')`.as("district"), eb.fn.countAll<number>().as("n")])
-          .where("type", "=", "address_report")
+          .where("status", "=", "pending")
+          .select((eb) => eb.fn.countAll<number>().as("n")),
+      ),
+      count(
+        k
+          .selectFrom("Application")
+          .where("status", "=", "info_requested")
+          .select((eb) => eb.fn.countAll<number>().as("n")),
+      ),
+      count(
+        k
+          .selectFrom("Delivery")
+          .where("kind", "=", "reminder")
+          .where("status", "=", "sent")
           .where("createdAt", ">=", monthStart)
-          .groupBy(sql`coalesce("district", '')`)
-          .orderBy("n", "desc")
-          .orderBy("district")
-          .execute(),
-      ]);
+          .select((eb) => eb.fn.countAll<number>().as("n")),
+      ),
+      count(
+        k
+          .selectFrom("Delivery")
+          .where("kind", "=", "reminder")
+          .where("status", "in", ["failed", "unknown"])
+          .where("createdAt", ">=", monthStart)
+          .select((eb) => eb.fn.countAll<number>().as("n")),
+      ),
+      k
+        .selectFrom("Application")
+        // A literal, not a parameter: PostgreSQL matches the GROUP BY expression by its text.
+        .select((eb) => [sql<string>`coalesce("district", '')`.as("district"), eb.fn.countAll<number>().as("n")])
+        .where("type", "=", "address_report")
+        .where("createdAt", ">=", monthStart)
+        .groupBy(sql`coalesce("district", '')`)
+        .orderBy("n", "desc")
+        .orderBy("district")
+        .execute(),
+    ]);
     const waits = waitRows.map((r) => now - Number(r.escalatedAt)).sort((a, b) => a - b);
     const median =
       waits.length === 0

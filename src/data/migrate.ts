@@ -59,7 +59,9 @@ export function migrateSqlite(db: Database.Database, dir = migrationDirs.sqlite)
   for (const m of pending) {
     // IMMEDIATE: a second process starting at the same time waits here, then finds it applied.
     db.transaction(() => {
-      const done = db.prepare(`SELECT 1 FROM _prisma_migrations WHERE migration_name = ? AND finished_at IS NOT NULL`).get(m.name);
+      const done = db
+        .prepare(`SELECT 1 FROM _prisma_migrations WHERE migration_name = ? AND finished_at IS NOT NULL`)
+        .get(m.name);
       if (done) return;
       db.exec(m.sql);
       db.prepare(

@@ -41,7 +41,17 @@ export interface DeliveryListItem {
 /** What handing a claimed delivery to its channel found. */
 export type HandOver = "go" | "cancelled" | "lost";
 
-const CLAIMED_COLUMNS = ["id", "dedupeKey", "residentId", "channel", "kind", "text", "attempts", "notBefore", "broadcastId"] as const;
+const CLAIMED_COLUMNS = [
+  "id",
+  "dedupeKey",
+  "residentId",
+  "channel",
+  "kind",
+  "text",
+  "attempts",
+  "notBefore",
+  "broadcastId",
+] as const;
 
 /**
  * The outbox: proactive messages written in the transaction that decided them, delivered by
@@ -91,7 +101,11 @@ export class OutboxRepo {
       .executeTakeFirst();
     if (inserted.numInsertedOrUpdatedRows !== 1n) return null;
     if (input.transcript !== false && !TRANSCRIPT_AT_SEND.has(input.kind)) {
-      const conversation = await tx.selectFrom("Conversation").select("id").where("residentId", "=", input.residentId).executeTakeFirst();
+      const conversation = await tx
+        .selectFrom("Conversation")
+        .select("id")
+        .where("residentId", "=", input.residentId)
+        .executeTakeFirst();
       if (conversation) {
         await tx
           .insertInto("Message")
@@ -161,7 +175,8 @@ export class OutboxRepo {
     if (cls === "urgent") return this.claimWhere(channel, now, limit, leaseMs, quiet ? ["staff"] : ["staff", "notice"], false);
     if (quiet) return [];
     const rows = await this.claimWhere(channel, now, limit, leaseMs, ["reminder"], false);
-    if (rows.length < limit) rows.push(...(await this.claimWhere(channel, now, limit - rows.length, leaseMs, ["broadcast"], true)));
+    if (rows.length < limit)
+      rows.push(...(await this.claimWhere(channel, now, limit - rows.length, leaseMs, ["broadcast"], true)));
     return rows;
   }
 
@@ -189,7 +204,13 @@ export class OutboxRepo {
       .orderBy("createdAt")
       .limit(limit);
     if (this.db.dialect === "postgres") due = due.forUpdate().skipLocked();
+    // The chosen ids are fixed once (a materialized CTE): as a plain `IN (SELECT … LIMIT n)`,
+    // PostgreSQL may run the subquery more than once and claim more than `limit` rows.
     const claimed = await k
+      .with(
+        (cte) => cte("due").materialized(),
+        () => due,
+      )
       .updateTable("Delivery")
       .set({
         status: "sending",
@@ -199,7 +220,7 @@ export class OutboxRepo {
         leaseUntil: now + leaseMs,
         handedAt: null,
       })
-      .where("id", "in", due)
+      .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
       .where("status", "=", "pending")
       .returning(CLAIMED_COLUMNS)
       .execute();
@@ -295,7 +316,11 @@ export class OutboxRepo {
         .executeTakeFirst();
       if (!done) return false;
       if (TRANSCRIPT_AT_SEND.has(done.kind as ProactiveKind)) {
-        const conversation = await tx.selectFrom("Conversation").select("id").where("residentId", "=", done.residentId).executeTakeFirst();
+        const conversation = await tx
+          .selectFrom("Conversation")
+          .select("id")
+          .where("residentId", "=", done.residentId)
+          .executeTakeFirst();
         if (conversation) {
           await tx
             .insertInto("Message")
@@ -362,11 +387,16 @@ export class OutboxRepo {
    * receiver de-duplicates on the id), 'unknown' on the others. Rows claimed before leases
    * existed count as handed over.
    */
-  async recoverExpired(isIdempotent: (channel: ChannelId) => boolean, now: number): Promise<{ requeued: number; unknown: number }> {
+  async recoverExpired(
+    isIdempotent: (channel: ChannelId) => boolean,
+    now: number,
+  ): Promise<{ requeued: number; unknown: number }> {
     const k = this.db.k;
     const expired = (eb: ExpressionBuilder<DB, "Delivery">) =>
       eb.and([eb("status", "=", "sending"), eb.or([eb("leaseUntil", "is", null), eb("leaseUntil", "<", now)])]);
-    const channels = (await k.selectFrom("Delivery").select("channel").distinct().where(expired).execute()).map((r) => r.channel as ChannelId);
+    const channels = (await k.selectFrom("Delivery").select("channel").distinct().where(expired).execute()).map(
+      (r) => r.channel as ChannelId,
+    );
     let requeued = 0;
     let unknown = 0;
     for (const channel of channels) {

@@ -4,7 +4,6 @@ import { addYear, daysBetween, isIsoDate, localDate } from "../domain/calendar.t
 import { channelIds } from "../domain/types.ts";
 import type { AuditEntry } from "../domain/audit.ts";
 import type { AuditRepo } from "./audit.ts";
-import type { ConversationRepo } from "./conversations.ts";
 import type { Database, Executor } from "./db.ts";
 
 /** One permit as the permit office exports it (POST /api/v1/staff/permits, the CSV import). */
@@ -38,23 +37,40 @@ export interface RowRejection {
   errors: string[];
 }
 
-/** Validates rows one by one: good rows are kept, each bad row is reported with its reasons. */
+/**
+ * Validates rows one by one: good rows are kept, each bad row is reported with its reasons. A
+ * permit number given twice in one upload is ambiguous (which holder, which date?): every row
+ * carrying it is refused and reported, none applied.
+ */
 export function validatePermitRows(rows: readonly unknown[], indexOffset = 0): { valid: PermitRow[]; rejected: RowRejection[] } {
+  const parsed = rows.map((row) => permitRowSchema.safeParse(row));
+  const seen = new Map<string, number[]>();
+  parsed.forEach((p, i) => {
+    if (p.success) seen.set(p.data.permitNumber, [...(seen.get(p.data.permitNumber) ?? []), i + indexOffset]);
+  });
   const valid: PermitRow[] = [];
   const rejected: RowRejection[] = [];
-  rows.forEach((row, i) => {
-    const parsed = permitRowSchema.safeParse(row);
-    if (parsed.success) valid.push(parsed.data);
-    else {
-      rejected.push({
-        index: i + indexOffset,
-        errors: parsed.error.issues.map((issue) => {
-          const field = issue.path.join(".");
-          const message = issue.code === "invalid_type" && issue.path.length === 0 ? "row must be an object" : issue.message;
-          return field && !message.startsWith(field) ? `${field}: ${message}` : message;
-        }),
-      });
+  parsed.forEach((p, i) => {
+    if (p.success) {
+      const same = seen.get(p.data.permitNumber) ?? [];
+      if (same.length > 1) {
+        rejected.push({
+          index: i + indexOffset,
+          errors: [
+            `permitNumber ${p.data.permitNumber} appears ${same.length} times (rows ${same.join(", ")}): none of them was imported`,
+          ],
+        });
+      } else valid.push(p.data);
+      return;
     }
+    rejected.push({
+      index: i + indexOffset,
+      errors: p.error.issues.map((issue) => {
+        const field = issue.path.join(".");
+        const message = issue.code === "invalid_type" && issue.path.length === 0 ? "row must be an object" : issue.message;
+        return field && !message.startsWith(field) ? `${field}: ${message}` : message;
+      }),
+    });
   });
   return { valid, rejected };
 }
@@ -87,6 +103,9 @@ export interface ChatPermitInput {
 
 export type ChatPermitResult = { outcome: "created" | "updated"; permitNumber: string } | { outcome: "taken" };
 
+/** Rows per statement in a bulk upsert (9 values each: well inside both databases' parameter limits). */
+const UPSERT_CHUNK = 500;
+
 /** A permit due further out than this was already endorsed for this year: approving again changes nothing. */
 const ALREADY_ENDORSED_DAYS = 60;
 
@@ -96,45 +115,103 @@ const MATCH = ["id", "permitNumber", "endorseBy", "residentId", "idNumberHash"] 
 export class PermitRepo {
   constructor(
     private readonly db: Database,
-    private readonly conversations: ConversationRepo,
     private readonly audit: AuditRepo,
   ) {}
 
-  /** Upserts validated rows by permit number in one transaction (with its audit row); returns how many were written. */
+  /**
+   * Upserts validated rows by permit number in one transaction (with its audit row); returns how
+   * many were written. Set-based: a few statements per 500 rows whatever the database, so a large
+   * import costs PostgreSQL round trips per chunk, not per row. Permit numbers must be unique
+   * within one call (validatePermitRows reports repeats).
+   */
   async upsert(rows: readonly PermitRow[], now: number, audit?: AuditEntry): Promise<number> {
+    const numbers = new Set(rows.map((r) => r.permitNumber));
+    if (numbers.size !== rows.length) throw new Error("permit numbers must be unique within one upsert");
     await this.db.k.transaction().execute(async (tx) => {
       if (audit) await this.audit.record(audit, now, tx);
-      for (const row of rows) {
-        const residentId = await this.conversations.ensureResident(row.channel, row.userId, now, tx);
-        const before = await tx.selectFrom("Permit").select(["id", "endorseBy"]).where("permitNumber", "=", row.permitNumber).executeTakeFirst();
-        await tx
-          .insertInto("Permit")
-          .values({
-            id: randomUUID(),
-            permitNumber: row.permitNumber,
-            holderName: row.holderName,
-            channel: row.channel,
-            channelUserId: row.userId,
-            residentId,
-            endorseBy: row.endorseBy,
-            createdAt: now,
-            updatedAt: now,
-          })
-          .onConflict((oc) =>
-            oc.column("permitNumber").doUpdateSet((eb) => ({
-              holderName: eb.ref("excluded.holderName"),
-              channel: eb.ref("excluded.channel"),
-              channelUserId: eb.ref("excluded.channelUserId"),
-              residentId: eb.ref("excluded.residentId"),
-              endorseBy: eb.ref("excluded.endorseBy"),
-              updatedAt: eb.ref("excluded.updatedAt"),
-            })),
-          )
-          .execute();
-        if (before && before.endorseBy !== row.endorseBy) await this.cancelStale(tx, before.id, row.endorseBy, now);
-      }
+      for (let i = 0; i < rows.length; i += UPSERT_CHUNK) await this.upsertChunk(tx, rows.slice(i, i + UPSERT_CHUNK), now);
     });
     return rows.length;
+  }
+
+  private async upsertChunk(tx: Executor, rows: readonly PermitRow[], now: number): Promise<void> {
+    const people = [...new Map(rows.map((r) => [`${r.channel}\u0000${r.userId}`, r])).values()];
+    await tx
+      .insertInto("Resident")
+      .values(
+        people.map((r) => ({ id: randomUUID(), channel: r.channel, channelUserId: r.userId, createdAt: now, lastSeenAt: now })),
+      )
+      .onConflict((oc) => oc.columns(["channel", "channelUserId"]).doNothing())
+      .execute();
+    const residents = await tx
+      .selectFrom("Resident")
+      .select(["id", "channel", "channelUserId"])
+      .where((eb) =>
+        eb(
+          eb.refTuple("channel", "channelUserId"),
+          "in",
+          people.map((r) => eb.tuple(r.channel, r.userId)),
+        ),
+      )
+      .execute();
+    const residentOf = new Map(residents.map((r) => [`${r.channel}\u0000${r.channelUserId}`, r.id]));
+    await tx
+      .insertInto("Conversation")
+      .values(
+        residents.map((r) => ({
+          id: randomUUID(),
+          residentId: r.id,
+          status: "bot",
+          state: "{}",
+          version: 0,
+          createdAt: now,
+          updatedAt: now,
+          lastMessageAt: now,
+        })),
+      )
+      .onConflict((oc) => oc.column("residentId").doNothing())
+      .execute();
+    const before = await tx
+      .selectFrom("Permit")
+      .select(["id", "permitNumber", "endorseBy"])
+      .where(
+        "permitNumber",
+        "in",
+        rows.map((r) => r.permitNumber),
+      )
+      .execute();
+    await tx
+      .insertInto("Permit")
+      .values(
+        rows.map((row) => ({
+          id: randomUUID(),
+          permitNumber: row.permitNumber,
+          holderName: row.holderName,
+          channel: row.channel,
+          channelUserId: row.userId,
+          residentId: residentOf.get(`${row.channel}\u0000${row.userId}`) ?? null,
+          endorseBy: row.endorseBy,
+          createdAt: now,
+          updatedAt: now,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.column("permitNumber").doUpdateSet((eb) => ({
+          holderName: eb.ref("excluded.holderName"),
+          channel: eb.ref("excluded.channel"),
+          channelUserId: eb.ref("excluded.channelUserId"),
+          residentId: eb.ref("excluded.residentId"),
+          endorseBy: eb.ref("excluded.endorseBy"),
+          updatedAt: eb.ref("excluded.updatedAt"),
+        })),
+      )
+      .execute();
+    // A permit re-dated by the import: reminders still waiting for its old cycle are dropped.
+    const endorseBy = new Map(rows.map((r) => [r.permitNumber, r.endorseBy]));
+    for (const p of before) {
+      const next = endorseBy.get(p.permitNumber);
+      if (next && next !== p.endorseBy) await this.cancelStale(tx, p.id, next, now);
+    }
   }
 
   /** A reminder still waiting (e.g. held by quiet hours) for a cycle that no longer applies. */
@@ -214,10 +291,14 @@ export class PermitRepo {
   /** The permit a resident names in chat, if it exists: whose it is, for the reply before saving. */
   async findForChat(input: { permitNumber?: string | undefined; idNumberHash?: string | undefined }, tx: Executor = this.db.k) {
     if (input.idNumberHash) {
-      return (await tx.selectFrom("Permit").select(MATCH).where("idNumberHash", "=", input.idNumberHash).executeTakeFirst()) ?? null;
+      return (
+        (await tx.selectFrom("Permit").select(MATCH).where("idNumberHash", "=", input.idNumberHash).executeTakeFirst()) ?? null
+      );
     }
     if (input.permitNumber) {
-      return (await tx.selectFrom("Permit").select(MATCH).where("permitNumber", "=", input.permitNumber).executeTakeFirst()) ?? null;
+      return (
+        (await tx.selectFrom("Permit").select(MATCH).where("permitNumber", "=", input.permitNumber).executeTakeFirst()) ?? null
+      );
     }
     return null;
   }
@@ -232,7 +313,13 @@ export class PermitRepo {
       if (existing.residentId !== input.residentId) return { outcome: "taken" };
       await tx
         .updateTable("Permit")
-        .set({ endorseBy: input.endorseBy, residentId: input.residentId, channel: input.channel, channelUserId: input.userId, updatedAt: now })
+        .set({
+          endorseBy: input.endorseBy,
+          residentId: input.residentId,
+          channel: input.channel,
+          channelUserId: input.userId,
+          updatedAt: now,
+        })
         .where("id", "=", existing.id)
         .execute();
       if (existing.endorseBy !== input.endorseBy) await this.cancelStale(tx, existing.id, input.endorseBy, now);

@@ -17,7 +17,6 @@ export interface Prepared<P, R> {
  * src/data/sqlite.ts also keeps each statement prepared, so parsing happens once too.)
  */
 export function prepare<P extends Record<string, unknown>, R>(
-  k: Kysely<DB>,
   build: (p: <K extends keyof P & string>(name: K) => P[K]) => Compilable<R>,
 ): Prepared<P, R> {
   const compiled = build(<K extends keyof P & string>(name: K) => new Param(name) as unknown as P[K]).compile();

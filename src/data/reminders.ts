@@ -153,20 +153,15 @@ export class ReminderRepo {
         "d.lastError",
         "m.createdAt",
         "d.sentAt",
-        eb
-          .case("m.stage")
-          .when("d30")
-          .then(0)
-          .when("d7")
-          .then(1)
-          .when("d1")
-          .then(2)
-          .else(3)
-          .end()
-          .as("stageOrder"),
+        eb.case("m.stage").when("d30").then(0).when("d7").then(1).when("d1").then(2).else(3).end().as("stageOrder"),
       ]);
     if (filter.permitNumber) query = query.where("p.permitNumber", "=", filter.permitNumber);
-    const rows = await query.orderBy("m.cycle", "desc").orderBy("m.permitId").orderBy("stageOrder", "desc").limit(filter.limit).execute();
+    const rows = await query
+      .orderBy("m.cycle", "desc")
+      .orderBy("m.permitId")
+      .orderBy("stageOrder", "desc")
+      .limit(filter.limit)
+      .execute();
     // Group by (permit, cycle), keeping the query's order.
     const groups = new Map<string, Map<string, ReminderListItem>>();
     for (const r of rows) {
@@ -197,7 +192,18 @@ export class ReminderRepo {
       const anchor = group.get(reminderStages[latest] as string) as ReminderListItem;
       for (let i = latest; i >= 0; i--) {
         const stage = reminderStages[i] as ReminderStage;
-        items.push(group.get(stage) ?? { ...anchor, id: `${anchor.id}:${stage}`, stage, status: "skipped", channel: null, attempts: 0, lastError: null, sentAt: null });
+        items.push(
+          group.get(stage) ?? {
+            ...anchor,
+            id: `${anchor.id}:${stage}`,
+            stage,
+            status: "skipped",
+            channel: null,
+            attempts: 0,
+            lastError: null,
+            sentAt: null,
+          },
+        );
       }
     }
     return items.slice(0, filter.limit);

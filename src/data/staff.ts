@@ -68,7 +68,9 @@ export class StaffRepo {
   }
 
   async findByName(username: string): Promise<StaffUserRow | null> {
-    return (await this.db.k.selectFrom("StaffUser").select(USER_COLUMNS).where("username", "=", username).executeTakeFirst()) ?? null;
+    return (
+      (await this.db.k.selectFrom("StaffUser").select(USER_COLUMNS).where("username", "=", username).executeTakeFirst()) ?? null
+    );
   }
 
   async find(id: string): Promise<StaffUserRow | null> {
@@ -81,7 +83,14 @@ export class StaffRepo {
 
   /** Creates an account (and its audit row, in the same transaction). */
   async create(
-    u: { id: string; username: string; displayName: string | null; passwordHash: string; role: string; mustChangePassword?: boolean },
+    u: {
+      id: string;
+      username: string;
+      displayName: string | null;
+      passwordHash: string;
+      role: string;
+      mustChangePassword?: boolean;
+    },
     now: number,
     audit?: AuditEntry,
   ): Promise<void> {
@@ -141,19 +150,30 @@ export class StaffRepo {
         .returning("failedLogins")
         .executeTakeFirst();
       if (!row || Number(row.failedLogins) < maxFailures) return false;
-      await tx.updateTable("StaffUser").set({ failedLogins: 0, lockedUntil: now + lockMs }).where("id", "=", id).execute();
+      await tx
+        .updateTable("StaffUser")
+        .set({ failedLogins: 0, lockedUntil: now + lockMs })
+        .where("id", "=", id)
+        .execute();
       return true;
     });
   }
 
   async recordLoginSuccess(id: string, now: number): Promise<void> {
-    await this.db.k.updateTable("StaffUser").set({ failedLogins: 0, lockedUntil: null, updatedAt: now }).where("id", "=", id).execute();
+    await this.db.k
+      .updateTable("StaffUser")
+      .set({ failedLogins: 0, lockedUntil: null, updatedAt: now })
+      .where("id", "=", id)
+      .execute();
   }
 
   async createSession(s: { id: string; staffUserId: string; csrfToken: string; expiresAt: number }, now: number): Promise<void> {
     await this.db.k.transaction().execute(async (tx) => {
       await tx.deleteFrom("StaffSession").where("expiresAt", "<=", now).execute();
-      await tx.insertInto("StaffSession").values({ ...s, createdAt: now }).execute();
+      await tx
+        .insertInto("StaffSession")
+        .values({ ...s, createdAt: now })
+        .execute();
     });
   }
 

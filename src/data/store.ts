@@ -53,7 +53,7 @@ export class Store {
     this.staff = new StaffRepo(db, this.audit);
     this.insights = new InsightRepo(db);
     this.outbox = new OutboxRepo(db, this.instanceId, this.audit);
-    this.permits = new PermitRepo(db, this.conversations, this.audit);
+    this.permits = new PermitRepo(db, this.audit);
     this.reminders = new ReminderRepo(db, this.outbox);
     this.broadcasts = new BroadcastRepo(db, this.audit);
     this.leases = new LeaseRepo(db);
@@ -151,7 +151,11 @@ export class Store {
           await this.conversations.mergeState(tx, e.residentId, e.values, now);
           break;
         case "note.add":
-          await this.conversations.addNote(tx, e, now);
+          await this.conversations.addNote(
+            tx,
+            { id: e.id, conversationId: e.conversationId, staffUserId: e.staffUserId, text: e.text },
+            now,
+          );
           break;
         case "application.decide":
           await this.applications.decide(tx, e, now);

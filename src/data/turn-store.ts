@@ -91,15 +91,12 @@ export class TurnStore {
     const k = db.k;
     // PostgreSQL takes several batches at once (a pool of connections); SQLite has one writer.
     this.maxInFlight = db.dialect === "postgres" ? 4 : 1;
-    this.selectSnapshot = prepare(k, (p) =>
+    this.selectSnapshot = prepare((p) =>
       k
         .selectFrom("Resident as r")
         .innerJoin("Conversation as c", "c.residentId", "r.id")
         .leftJoin("Message as m", (join) =>
-          join
-            .onRef("m.residentId", "=", "r.id")
-            .on("m.channelMessageId", "=", p("messageId"))
-            .on("m.result", "is not", null),
+          join.onRef("m.residentId", "=", "r.id").on("m.channelMessageId", "=", p("messageId")).on("m.result", "is not", null),
         )
         .select([
           "r.id as residentId",
@@ -121,21 +118,21 @@ export class TurnStore {
         .where("r.channel", "=", p("channel"))
         .where("r.channelUserId", "=", p("userId")),
     );
-    this.updateRate = prepare(k, (p) =>
+    this.updateRate = prepare((p) =>
       k
         .updateTable("Resident")
         .set({ rateWindowStart: p("windowStart"), rateCount: p("count"), lastSeenAt: p("now") })
         .where("id", "=", p("id")),
     );
     // Most turns keep the status: leaving it out of SET spares the status index a write.
-    this.updateState = prepare(k, (p) =>
+    this.updateState = prepare((p) =>
       k
         .updateTable("Conversation")
         .set({ state: p("state"), version: sql`version + 1`, updatedAt: p("now"), lastMessageAt: p("now") })
         .where("id", "=", p("id"))
         .where("version", "=", p("version")),
     );
-    this.updateStatus = prepare(k, (p) =>
+    this.updateStatus = prepare((p) =>
       k
         .updateTable("Conversation")
         .set({ status: p("status"), state: p("state"), version: sql`version + 1`, updatedAt: p("now"), lastMessageAt: p("now") })
@@ -153,7 +150,14 @@ export class TurnStore {
       await k.transaction().execute(async (tx) => {
         await tx
           .insertInto("Resident")
-          .values({ id: randomUUID(), channel, channelUserId: userId, displayName: displayName ?? null, createdAt: now, lastSeenAt: now })
+          .values({
+            id: randomUUID(),
+            channel,
+            channelUserId: userId,
+            displayName: displayName ?? null,
+            createdAt: now,
+            lastSeenAt: now,
+          })
           .onConflict((oc) => oc.columns(["channel", "channelUserId"]).doNothing())
           .execute();
         await ensureConversation(tx, channel, userId, now);
@@ -243,14 +247,26 @@ export class TurnStore {
     const changed =
       c.status === s.status
         ? await this.updateState.run(tx, { state: c.state, now: c.now, id: s.conversationId, version: s.version })
-        : await this.updateStatus.run(tx, { status: c.status, state: c.state, now: c.now, id: s.conversationId, version: s.version });
+        : await this.updateStatus.run(tx, {
+            status: c.status,
+            state: c.state,
+            now: c.now,
+            id: s.conversationId,
+            version: s.version,
+          });
     if (changed.numAffectedRows !== 1n) throw new StaleConversationError();
     if (c.conversation && Object.values(c.conversation).some((v) => v !== undefined)) {
       await tx.updateTable("Conversation").set(defined(c.conversation)).where("id", "=", s.conversationId).execute();
     }
     const ids = await this.insertMessages(tx, c);
     if (c.effects?.length) {
-      const scope = { residentId: s.residentId, conversationId: s.conversationId, channel: c.channel, userId: c.userId, now: c.now };
+      const scope = {
+        residentId: s.residentId,
+        conversationId: s.conversationId,
+        channel: c.channel,
+        userId: c.userId,
+        now: c.now,
+      };
       await this.runEffects(tx, c.effects, scope, c.now);
     }
     return ids;
@@ -302,7 +318,7 @@ export class TurnStore {
     let statement = this.inserts.get(count);
     if (!statement) {
       const k = this.db.k;
-      statement = prepare<Record<string, unknown>, { id: number }>(k, (p) =>
+      statement = prepare<Record<string, unknown>, { id: number }>((p) =>
         k
           .insertInto("Message")
           .values(

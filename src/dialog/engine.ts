@@ -65,7 +65,12 @@ export class Engine {
     const onTurn = this.opts.onTurn;
     if (onTurn) {
       done.then(
-        (r) => onTurn(message.channel, r.duplicate ? "duplicate" : r.rateLimited ? "rate_limited" : "answered", performance.now() - started),
+        (r) =>
+          onTurn(
+            message.channel,
+            r.duplicate ? "duplicate" : r.rateLimited ? "rate_limited" : "answered",
+            performance.now() - started,
+          ),
         () => onTurn(message.channel, "error", performance.now() - started),
       );
     }

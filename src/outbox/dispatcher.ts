@@ -231,16 +231,17 @@ export class Dispatcher {
     return claimed.length;
   }
 
-  /** Keeps at least minGapMs of real time between two sends on a channel (both lanes). */
+  /**
+   * Keeps at least minGapMs of real time between two sends on a channel. Both lanes share it:
+   * each send reserves the next free slot before it waits, so two lanes never send together.
+   */
   private async pace(id: ChannelId, minGapMs: number): Promise<void> {
     if (minGapMs <= 0) return;
-    for (;;) {
-      const last = this.lastSendAt.get(id);
-      const wait = last === undefined ? 0 : last + minGapMs - performance.now();
-      if (wait <= 0) break;
-      await this.sleep(wait);
-    }
-    this.lastSendAt.set(id, performance.now());
+    const now = performance.now();
+    const last = this.lastSendAt.get(id);
+    const slot = last === undefined ? now : Math.max(now, last + minGapMs);
+    this.lastSendAt.set(id, slot);
+    if (slot > now) await this.sleep(slot - now);
   }
 
   private async deliver(adapter: ChannelAdapter, d: ClaimedDelivery): Promise<void> {

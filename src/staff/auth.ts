@@ -108,11 +108,11 @@ export async function ensureFirstAdmin(
   const password = fromEnv ?? randomBytes(12).toString("base64url");
   try {
     // A generated password was printed to a terminal: it must be replaced at the first sign-in.
-    await createStaffUser(
-      ctx,
-      { username, password, role: "admin", mustChangePassword: !fromEnv },
-      (id) => ({ staffUserId: id, username, action: "staff.bootstrap_admin" }),
-    );
+    await createStaffUser(ctx, { username, password, role: "admin", mustChangePassword: !fromEnv }, (id) => ({
+      staffUserId: id,
+      username,
+      action: "staff.bootstrap_admin",
+    }));
   } catch (err) {
     // Another instance starting on the same database created it first.
     if (err instanceof AppError && err.code === "username_taken") return;

@@ -128,7 +128,13 @@ export async function claimConversation(ctx: AppContext, staff: StaffPrincipal, 
         },
         {
           type: "audit.record",
-          entry: { staffUserId: staff.id, username: staff.username, action: "conversation.claim", targetType: "conversation", targetId: id },
+          entry: {
+            staffUserId: staff.id,
+            username: staff.username,
+            action: "conversation.claim",
+            targetType: "conversation",
+            targetId: id,
+          },
         },
       ],
       now,
@@ -150,7 +156,13 @@ export async function replyToConversation(
   const effects: Effect[] = [];
   if (c.status === "escalated") {
     // Answering from the queue takes the conversation.
-    effects.push({ type: "conversation.transition", conversationId: id, ifStatus: "escalated", status: "staff", claimedBy: staff.id });
+    effects.push({
+      type: "conversation.transition",
+      conversationId: id,
+      ifStatus: "escalated",
+      status: "staff",
+      claimedBy: staff.id,
+    });
   } else if (c.status !== "staff") {
     throw errors.conflict("这个会话不在人工服务中，请先接入。", "not_with_staff");
   } else if (c.claimedBy && c.claimedBy !== staff.id && staff.role !== "admin") {
@@ -171,7 +183,13 @@ export async function replyToConversation(
     },
     {
       type: "audit.record",
-      entry: { staffUserId: staff.id, username: staff.username, action: "conversation.reply", targetType: "conversation", targetId: id },
+      entry: {
+        staffUserId: staff.id,
+        username: staff.username,
+        action: "conversation.reply",
+        targetType: "conversation",
+        targetId: id,
+      },
     },
   );
   await commit(ctx, effects, now);
@@ -223,7 +241,13 @@ export async function resolveConversation(ctx: AppContext, staff: StaffPrincipal
       },
       {
         type: "audit.record",
-        entry: { staffUserId: staff.id, username: staff.username, action: "conversation.resolve", targetType: "conversation", targetId: id },
+        entry: {
+          staffUserId: staff.id,
+          username: staff.username,
+          action: "conversation.resolve",
+          targetType: "conversation",
+          targetId: id,
+        },
       },
     ],
     now,

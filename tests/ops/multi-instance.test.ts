@@ -9,14 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { migrationDirs } from "../../src/data/migrate.ts";
 import { freshDatabaseUrl, onPostgres, sqlProbe } from "../helpers/database.ts";
-import {
-  adminHeaders,
-  eventually,
-  type ServiceProcess,
-  sendMessage,
-  startService,
-  startWebhook,
-} from "../helpers/processes.ts";
+import { adminHeaders, eventually, type ServiceProcess, sendMessage, startService, startWebhook } from "../helpers/processes.ts";
 
 const running: ServiceProcess[] = [];
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -43,7 +36,9 @@ const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length
 describe("several instances on one database", { timeout: 300_000 }, () => {
   it("run the migrations once when they start together", async () => {
     const { sql } = await cluster(3, {}, { empty: true });
-    const applied = await sql.all<{ migration_name: string }>(`SELECT migration_name FROM "_prisma_migrations" ORDER BY migration_name`);
+    const applied = await sql.all<{ migration_name: string }>(
+      `SELECT migration_name FROM "_prisma_migrations" ORDER BY migration_name`,
+    );
     const committed = readdirSync(onPostgres ? migrationDirs.postgres : migrationDirs.sqlite, { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .map((d) => d.name)
@@ -84,7 +79,9 @@ describe("several instances on one database", { timeout: 300_000 }, () => {
     // Ten messages at once for each of 20 residents, spread over the instances.
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, r) =>
-        Array.from({ length: 10 }, (_, i) => sendMessage(services[(r + i) % 3]!, `burst-${r}`, `第${i}条：居住证怎么续签`, `b-${r}-${i}`)),
+        Array.from({ length: 10 }, (_, i) =>
+          sendMessage(services[(r + i) % 3]!, `burst-${r}`, `第${i}条：居住证怎么续签`, `b-${r}-${i}`),
+        ),
       ).flat(),
     );
     expect(results.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
@@ -104,7 +101,11 @@ describe("several instances on one database", { timeout: 300_000 }, () => {
     // A receiver that takes a moment per message, so the dispatch is under way when the kill comes.
     const hook = await startWebhook({ delayMs: 15 });
     cleanups.push(() => hook.close());
-    const { services, sql } = await cluster(3, { API_WEBHOOK_URL: hook.url, DELIVERY_LEASE_MS: "3000", SCHEDULER_LEASE_MS: "3000" });
+    const { services, sql } = await cluster(3, {
+      API_WEBHOOK_URL: hook.url,
+      DELIVERY_LEASE_MS: "3000",
+      SCHEDULER_LEASE_MS: "3000",
+    });
     const [a, b] = services as [ServiceProcess, ServiceProcess, ServiceProcess];
     const staff = await adminHeaders(a);
     const endorseBy = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
@@ -115,7 +116,11 @@ describe("several instances on one database", { timeout: 300_000 }, () => {
       holderName: `居民${i}`,
       endorseBy,
     }));
-    const upload = await fetch(`${a.url}/api/v1/staff/permits`, { method: "POST", headers: staff, body: JSON.stringify(permits) });
+    const upload = await fetch(`${a.url}/api/v1/staff/permits`, {
+      method: "POST",
+      headers: staff,
+      body: JSON.stringify(permits),
+    });
     expect(upload.status).toBe(200);
     const run = await fetch(`${a.url}/api/v1/staff/reminders/run`, {
       method: "POST",
@@ -156,7 +161,8 @@ describe("several instances on one database", { timeout: 300_000 }, () => {
     const hook = await startWebhook();
     cleanups.push(() => hook.close());
     const { services } = await cluster(2, { API_WEBHOOK_URL: hook.url, SCHEDULER_LEASE_MS: "3000", DELIVERY_LEASE_MS: "3000" });
-    const leaderOf = async (s: ServiceProcess) => /yongju_scheduler_leader\{[^}]*\} 1/.test(await (await fetch(`${s.url}/metrics`)).text());
+    const leaderOf = async (s: ServiceProcess) =>
+      /yongju_scheduler_leader\{[^}]*\} 1/.test(await (await fetch(`${s.url}/metrics`)).text());
     const leader = await eventually(async () => {
       for (const s of services) if (await leaderOf(s)) return s;
       return null;
@@ -171,7 +177,9 @@ describe("several instances on one database", { timeout: 300_000 }, () => {
     const upload = await fetch(`${follower.url}/api/v1/staff/permits`, {
       method: "POST",
       headers: staff,
-      body: JSON.stringify([{ channel: "api", userId: "after-failover", permitNumber: "FAIL-0001", holderName: "王五", endorseBy }]),
+      body: JSON.stringify([
+        { channel: "api", userId: "after-failover", permitNumber: "FAIL-0001", holderName: "王五", endorseBy },
+      ]),
     });
     expect(upload.status).toBe(200);
     // The survivor takes the lease once it expires and runs the scan it owes, unprompted.

@@ -164,16 +164,11 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         const now = ctx.clock.now();
         // Every other session of this account ends: a password changed because it leaked must
         // not leave the intruder signed in.
-        await ctx.store.staff.update(
-          me.id,
-          { passwordHash, mustChangePassword: false },
-          now,
-          {
-            endSessions: true,
-            keepSession: me.sessionId,
-            audit: { staffUserId: me.id, username: me.username, action: "staff.password", targetType: "staff", targetId: me.id },
-          },
-        );
+        await ctx.store.staff.update(me.id, { passwordHash, mustChangePassword: false }, now, {
+          endSessions: true,
+          keepSession: me.sessionId,
+          audit: { staffUserId: me.id, username: me.username, action: "staff.password", targetType: "staff", targetId: me.id },
+        });
         return { ok: true as const };
       },
     );

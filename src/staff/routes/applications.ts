@@ -11,6 +11,7 @@ import {
   viewApplication,
 } from "../applications.ts";
 import { requireRole, staffOf } from "../auth.ts";
+import { applicationTypeLabels } from "../labels.ts";
 import { startOfLocalDay } from "../office-hours.ts";
 import { errorResponses, idParams, security } from "./schemas.ts";
 
@@ -84,7 +85,7 @@ export function staffApplicationRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           summary: "Submitted applications, oldest first, filtered by type, status, district and date",
           security,
           querystring: z.object({
-            // Any loaded flow's type: the flow files are the list (unknown types simply match nothing).
+            // The guided flows' application types (checked in the handler against the known ones).
             type: blankAsMissing(z.string().trim().max(64)),
             status: blankAsMissing(z.enum(applicationStatuses)),
             district: blankAsMissing(z.string().trim().max(40)),
@@ -98,6 +99,9 @@ export function staffApplicationRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const q = request.query;
+        if (q.type && !(q.type in applicationTypeLabels)) {
+          throw errors.badRequest(`type: must be one of ${Object.keys(applicationTypeLabels).join(", ")}`, "invalid_request");
+        }
         return listForStaff(ctx, {
           type: q.type,
           status: q.status,
