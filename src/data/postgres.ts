@@ -24,9 +24,11 @@ export function openPool(url: string, max: number): pg.Pool {
     statement_timeout: 30_000,
     application_name: "yongju-assistant",
   });
-  // An idle client that loses its connection (database restart) emits here; without a
-  // listener Node would crash. The pool replaces it on the next checkout.
+  // A client that loses its connection (database restart, network cut) emits "error"; without a
+  // listener Node would crash the whole instance. Idle ones emit on the pool, checked-out ones on
+  // the client (a query under way gets the error itself). The pool replaces broken clients.
   pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return pool;
 }
 

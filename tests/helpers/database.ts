@@ -110,6 +110,8 @@ export function sqlProbe(url: string): SqlProbe {
     };
   }
   const pool = new pg.Pool({ connectionString: url, max: 2, types: pgTypes });
+  pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
   const numbered = (text: string) => {
     let i = 0;
     return quoteMixedCase(text).replace(/\?/g, () => `$${++i}`);
