@@ -22,7 +22,7 @@ class Relay {
   constructor(private readonly target: { host: string; port: number }) {}
 
   async open(): Promise<void> {
-    this.server = createServer((client) => {
+    const server = createServer((client) => {
       const upstream = connect(this.target.port, this.target.host);
       for (const s of [client, upstream]) {
         this.sockets.add(s);
@@ -31,8 +31,9 @@ class Relay {
       }
       client.pipe(upstream).pipe(client);
     });
-    await new Promise<void>((resolve) => this.server?.listen(this.port, "127.0.0.1", resolve));
-    this.port = (this.server?.address() as AddressInfo).port;
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
+    this.port = (server.address() as AddressInfo).port;
   }
 
   async cut(): Promise<void> {
