@@ -118,8 +118,9 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     for (const close of [...ctx.onClose].reverse()) await close();
     await store.close();
   });
+  if (options.jobs !== false) startJobs(ctx, wechat);
+  // Without background jobs (tests, tools) there is one instance: WeChat starts at once.
   // Last, once everything inbound messages reach exists; never throws (it reconnects instead).
-  await wechat?.start();
-  if (options.jobs !== false) startJobs(ctx);
+  else await wechat?.start();
   return { app, ctx };
 }

@@ -2,7 +2,9 @@
  * Background work of a running instance. Every instance delivers the outbox (claims keep them
  * apart); exactly one — the holder of the "scheduler" lease — runs the scheduled jobs: the
  * reminder scan on REMINDER_CRON (and shortly after it becomes leader, so reminders missed while
- * the service was down go out at once) and finishing broadcasts a restart interrupted.
+ * the service was down go out at once) and finishing broadcasts a restart interrupted. With
+ * WeChat configured, exactly one instance — the holder of the "wechat" lease — runs the account
+ * (one login, one paced send queue); the others forward nothing to it and take over if it dies.
  */
 import { Cron } from "croner";
 import type { AppContext } from "../context.ts";
@@ -10,7 +12,7 @@ import { resumeBroadcasts } from "../outbox/broadcasts.ts";
 import { runReminderScan } from "../reminders/scan.ts";
 import { Leadership } from "./leader.ts";
 
-export function startJobs(ctx: AppContext): void {
+export function startJobs(ctx: AppContext, wechat?: { start(): Promise<void>; stop(): Promise<void> }): void {
   ctx.dispatcher.start();
   ctx.onClose.push(() => ctx.dispatcher.stop());
 
@@ -65,6 +67,20 @@ export function startJobs(ctx: AppContext): void {
   }
   leadership.start();
   ctx.leadership = leadership;
+  if (wechat) {
+    const account = new Leadership({
+      leases: ctx.store.leases,
+      name: "wechat",
+      owner: ctx.store.instanceId,
+      clock: ctx.clock,
+      log: ctx.log,
+      ttlMs: ctx.config.SCHEDULER_LEASE_MS,
+      onGain: () => void wechat.start(),
+      onLose: () => void wechat.stop(),
+    });
+    account.start();
+    ctx.onClose.push(() => account.stop());
+  }
   ctx.onClose.push(async () => {
     job.stop();
     abort.abort();

@@ -125,6 +125,11 @@ export class WechatChannel implements ChannelAdapter {
     return { ...this.state };
   }
 
+  /** The outbox sends nothing here while the puppet is stopped or logged out (no attempts used up). */
+  ready(): boolean {
+    return !this.stopped && this.state.loggedIn;
+  }
+
   /** The running puppet, when there is one (tests reach the mock puppet's mocker through it). */
   get puppet(): WechatyPuppet | undefined {
     try {
