@@ -8,7 +8,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
-import type { TurnResult } from "../src/dialog/types.ts";
+import type { TurnResult } from "../src/domain/types.ts";
 import type { BulkJob, BulkJobReport, BulkJobStarted } from "./lib/bulk-job.ts";
 import { type Child, startChild } from "./lib/child.ts";
 import { FLOW_TRIGGERS, FlowDriver } from "./lib/flow-driver.ts";

@@ -8,8 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import { ConfigError, loadConfig } from "../src/config/config.ts";
-import { recordAudit } from "../src/data/audit.ts";
-import { openDb } from "../src/data/db.ts";
+import { Store } from "../src/data/store.ts";
 import { CsvHeaderError, importPermitCsv } from "../src/reminders/import.ts";
 
 async function main(): Promise<number> {
@@ -32,14 +31,13 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const db = await openDb(config.databasePath);
+  const store = await Store.open(config.DATABASE_URL);
   const started = Date.now();
   try {
-    const summary = await importPermitCsv(db.sql, file, Date.now(), {
+    const summary = await importPermitCsv(store.permits, file, Date.now(), {
       onBatch: (s) => process.stderr.write(`  ${s.upserted} rows imported…\n`),
     });
-    recordAudit(
-      db.sql,
+    await store.audit.record(
       {
         staffUserId: null,
         username: "cli",
@@ -64,7 +62,7 @@ async function main(): Promise<number> {
     }
     throw err;
   } finally {
-    await db.close();
+    await store.close();
   }
 }
 

@@ -8,10 +8,9 @@ import { createApiChannel } from "./channels/api/adapter.ts";
 import { WebChannel } from "./channels/web/adapter.ts";
 import { webChatRoutes } from "./channels/web/routes.ts";
 import type { Config } from "./config/config.ts";
-import { loadSecrets } from "./config/secrets.ts";
+import { checkSecretsMatch, loadSecrets } from "./config/secrets.ts";
 import type { AppContext } from "./context.ts";
-import { openDb } from "./data/db.ts";
-import { TurnStore } from "./data/turn-store.ts";
+import { Store } from "./data/store.ts";
 import { buildDialog } from "./dialog/build.ts";
 import { loadCatalogue } from "./knowledge/index.ts";
 import { Engine } from "./dialog/engine.ts";
@@ -19,11 +18,13 @@ import { loadFlows } from "./flows/loader.ts";
 import { installErrorHandler } from "./http/errors.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
+import { Metrics } from "./ops/metrics.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { Dispatcher } from "./outbox/dispatcher.ts";
 import { broadcastRoutes } from "./outbox/routes.ts";
-import { reminderRoutes, startReminderJobs } from "./reminders/index.ts";
+import { startJobs } from "./jobs/index.ts";
+import { reminderRoutes } from "./reminders/routes.ts";
 import { staffPlugin } from "./staff/index.ts";
 
 export interface BuildOptions {
@@ -44,29 +45,37 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   const { config } = options;
   const log = options.logger ?? createLogger(config.LOG_LEVEL);
   const clock = options.clock ?? systemClock;
-  const db = await openDb(config.databasePath);
+  const store = await Store.open(config.DATABASE_URL, { log, poolSize: config.DATABASE_POOL_SIZE });
+  log.info({ database: store.dialect, where: store.where, instance: store.instanceId }, "database ready");
   const secrets = loadSecrets(config);
+  await checkSecretsMatch(store, secrets, clock.now());
   const catalogue = await loadCatalogue();
   const flows = loadFlows();
-  const dialog = await buildDialog({ config, secrets, clock, log, db, catalogue, flows });
+  const dialog = await buildDialog({ config, secrets, clock, log, store, catalogue, flows });
+  let metrics: Metrics | undefined;
   const engine = new Engine({
-    store: new TurnStore(db.sql),
+    onTurn: (channel, result, ms) => metrics?.turnFinished(channel, result, ms),
+    store: store.turns,
     dialog,
     clock,
     log,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   });
-  const web = new WebChannel();
+  const web = new WebChannel(store);
   const channels: AppContext["channels"] = new Map();
   const dispatcher = new Dispatcher({
-    sql: db.sql,
+    outbox: store.outbox,
     channels,
     clock,
     log,
     quietHours: config.REMINDER_QUIET_HOURS,
+    leaseMs: config.DELIVERY_LEASE_MS,
+    onOutcome: (channel, outcome) => metrics?.delivery(channel, outcome),
     timeZone: config.TZ,
   });
-  const ctx: AppContext = { config, secrets, db, clock, log, engine, channels, dispatcher, catalogue, flows, onClose: [] };
+  const ctx: AppContext = { config, secrets, store, clock, log, engine, channels, dispatcher, catalogue, flows, onClose: [] };
+  metrics = new Metrics(store, () => ctx.leadership?.isLeader ?? false);
+  ctx.metrics = metrics;
   ctx.channels.set("web", web);
   if (config.apiChannelEnabled) ctx.channels.set("api", createApiChannel(config));
   // WeChat only when a puppet is configured; without it the service runs unchanged.
@@ -102,17 +111,18 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
 
   await app.register(healthRoutes(ctx));
   await app.register(messageRoutes(ctx));
-  await app.register(webChatRoutes(ctx, web));
+  await app.register(webChatRoutes(ctx));
   await app.register(staffPlugin(ctx));
   await app.register(reminderRoutes(ctx));
   await app.register(broadcastRoutes(ctx));
 
   app.addHook("onClose", async () => {
     for (const close of [...ctx.onClose].reverse()) await close();
-    await db.close();
+    await store.close();
   });
+  if (options.jobs !== false) startJobs(ctx, wechat);
+  // Without background jobs (tests, tools) there is one instance: WeChat starts at once.
   // Last, once everything inbound messages reach exists; never throws (it reconnects instead).
-  await wechat?.start();
-  if (options.jobs !== false) startReminderJobs(ctx);
+  else await wechat?.start();
   return { app, ctx };
 }

@@ -1,20 +1,22 @@
 import type { Logger } from "pino";
 import type { Config } from "./config/config.ts";
 import type { Secrets } from "./config/secrets.ts";
-import type { Db } from "./data/db.ts";
+import type { Store } from "./data/store.ts";
 import type { ChannelAdapter } from "./dialog/channel.ts";
 import type { Engine } from "./dialog/engine.ts";
 import type { Catalogue } from "./knowledge/index.ts";
-import type { ChannelId } from "./dialog/types.ts";
+import type { ChannelId } from "./domain/types.ts";
 import type { Clock } from "./lib/clock.ts";
 import type { LoadedFlow } from "./flows/loader.ts";
+import type { Metrics } from "./ops/metrics.ts";
 import type { Dispatcher } from "./outbox/dispatcher.ts";
 
 /** The services one running instance is made of, shared by routes, channels and jobs. */
 export interface AppContext {
   config: Config;
   secrets: Secrets;
-  db: Db;
+  /** Everything stored (SQLite or PostgreSQL), behind async repositories. */
+  store: Store;
   clock: Clock;
   log: Logger;
   engine: Engine;
@@ -28,6 +30,12 @@ export interface AppContext {
   flows: Map<string, LoadedFlow>;
   /** Delivers the outbox (reminders, staff replies, notices, broadcasts); kick() after an enqueue. */
   dispatcher: Dispatcher;
+  /** Operational counters and timings for /metrics (absent in tools that build no server). */
+  metrics?: Metrics;
+  /** Whether this instance currently runs the scheduled jobs (absent when jobs are off). */
+  leadership?: { readonly isLeader: boolean };
+  /** Set on SIGTERM: /readyz answers 503 while the instance drains. */
+  draining?: boolean;
   /** Jobs and adapters stopped, in reverse order, on shutdown. */
   onClose: Array<() => Promise<void> | void>;
   /**

@@ -1,6 +1,6 @@
 /**
  * Runs every conversation in tests/conversations/**.yml against the real service (HTTP route,
- * engine, SQLite), one app per file. See tests/conversations/README.md for the format.
+ * engine, database), one app per file. See tests/conversations/README.md for the format.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
-import type { MessageKind, TurnResult } from "../src/dialog/types.ts";
+import type { MessageKind, TurnResult } from "../src/domain/types.ts";
 import { createTestApp, type TestApp } from "./helpers/app.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -184,10 +184,11 @@ for (const path of yamlFiles(root)) {
             app.clock.advance(Number(n) * UNITS[unit]);
           } else if ("restart" in turn) {
             const now = app.clock.now();
+            const databaseUrl = app.databaseUrl;
             await app.close();
-            app = await createTestApp(ENV, { dir, now });
+            app = await createTestApp(ENV, { dir, databaseUrl, now });
           } else if ("check" in turn) {
-            runCheck(app, [...users], turn.check, lastReference, where);
+            await runCheck(app, [...users], turn.check, lastReference, where);
           } else {
             const userId = turn.from ? `${base}-${turn.from}` : base;
             users.add(userId);
@@ -221,23 +222,22 @@ async function send(app: TestApp, userId: string, text: string, turn: Extract<Tu
   return app.say(userId, text, turn.messageId);
 }
 
-function runCheck(
+async function runCheck(
   app: TestApp,
   users: string[],
   check: z.infer<typeof checkSchema>,
   reference: string | undefined,
   where: string,
 ) {
-  const sql = app.ctx.db.sql;
+  const sql = app.sql;
   const marks = users.map(() => "?").join(",");
-  const residents = sql
-    .prepare(`SELECT id, consentAt, district FROM "Resident" WHERE channel = 'api' AND channelUserId IN (${marks})`)
-    .all(...users) as { id: string; consentAt: number | null; district: string | null }[];
+  const residents = await sql.all<{ id: string; consentAt: number | null; district: string | null }>(
+    `SELECT id, consentAt, district FROM "Resident" WHERE channel = 'api' AND channelUserId IN (${marks})`,
+    ...users,
+  );
   const ids = residents.map((r) => r.id);
   const idMarks = ids.map(() => "?").join(",") || "''";
-  const apps = sql
-    .prepare(`SELECT * FROM "Application" WHERE residentId IN (${idMarks}) ORDER BY createdAt`)
-    .all(...ids) as Record<string, unknown>[];
+  const apps = await sql.all(`SELECT * FROM "Application" WHERE residentId IN (${idMarks}) ORDER BY createdAt`, ...ids);
 
   if (check.applications) {
     const a = check.applications;
@@ -255,22 +255,21 @@ function runCheck(
     }
   }
   if (check.notStored) {
-    const states = sql
-      .prepare(`SELECT state FROM "Conversation" WHERE residentId IN (${idMarks})`)
-      .all(...ids)
-      .map((r) => JSON.stringify(r));
-    const messages = sql
-      .prepare(`SELECT text, result FROM "Message" WHERE residentId IN (${idMarks})`)
-      .all(...ids)
-      .map((r) => JSON.stringify(r));
+    const states = (await sql.all(`SELECT state FROM "Conversation" WHERE residentId IN (${idMarks})`, ...ids)).map((r) =>
+      JSON.stringify(r),
+    );
+    const messages = (await sql.all(`SELECT text, result FROM "Message" WHERE residentId IN (${idMarks})`, ...ids)).map((r) =>
+      JSON.stringify(r),
+    );
     const stored = [...states, ...messages, ...apps.map((r) => JSON.stringify(r))].join("\n");
     for (const s of check.notStored) expect(stored.includes(s), `${where}: "${s}" is stored in clear`).toBe(false);
   }
   if (check.deletionRequests !== undefined) {
-    const n = sql.prepare(`SELECT count(*) AS n FROM "DeletionRequest" WHERE residentId IN (${idMarks})`).get(...ids) as {
-      n: number;
-    };
-    expect(n.n, where).toBe(check.deletionRequests);
+    const n = await sql.get<{ n: number }>(
+      `SELECT count(*) AS n FROM "DeletionRequest" WHERE residentId IN (${idMarks})`,
+      ...ids,
+    );
+    expect(n?.n, where).toBe(check.deletionRequests);
   }
   if (check.consent !== undefined)
     expect(

@@ -78,7 +78,7 @@ describe("flow files", () => {
   it("start-up stops on a broken flow file", () => {
     const dir = intentsWith(original.replace("retention: 按规定期限保存", "retention: 0"));
     // buildDialog creates the skill at start-up; the skill loads and checks the flow files.
-    const deps = { config: { TZ: "Asia/Shanghai" }, secrets: {} as never, db: {} as never, log: {} as never };
+    const deps = { config: { TZ: "Asia/Shanghai" }, secrets: {} as never, store: {} as never, log: {} as never };
     expect(() => createFlowsSkill({ ...deps, intentsDir: dir })).toThrow(/address-report\.yml: consent\.retention/);
     expect(createFlowsSkill({ ...deps, intentsDir: defaultIntentsDir }).name).toBe("flows");
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TurnResult } from "../src/dialog/types.ts";
+import type { TurnResult } from "../src/domain/types.ts";
 import { createTestApp, type TestApp } from "./helpers/app.ts";
 import { bearer, staffToken } from "./helpers/staff.ts";
 

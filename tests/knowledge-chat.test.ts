@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { feedbackCounts, topUnanswered } from "../src/data/insights.ts";
 import type { DialogTurn } from "../src/dialog/dialog.ts";
 import { faqSkill } from "../src/dialog/skills/faq.ts";
 import { composeDistress } from "../src/knowledge/answer.ts";
@@ -84,7 +83,7 @@ describe("what the assistant cannot answer", () => {
       expect(reply?.sources ?? []).toEqual([]);
       expect(reply?.text).toContain("居住证");
     }
-    const row = topUnanswered(t.ctx.db.sql).find((r) => r.sample.startsWith("明天宁波会下雨"));
+    const row = (await t.ctx.store.insights.listUnanswered()).find((r) => r.sample.startsWith("明天宁波会下雨"));
     expect(row?.count).toBe(2);
   });
 
@@ -97,7 +96,7 @@ describe("what the assistant cannot answer", () => {
 
   it("records questions it did not understand, without ID or phone numbers", async () => {
     await t.say(user(), "我的号码13812345678，那个东西咋整嘛");
-    const row = topUnanswered(t.ctx.db.sql).find((r) => r.sample.includes("那个东西"));
+    const row = (await t.ctx.store.insights.listUnanswered()).find((r) => r.sample.includes("那个东西"));
     expect(row).toBeDefined();
     expect(row!.sample).not.toContain("13812345678");
   });
@@ -114,11 +113,10 @@ describe("sensitive matters", () => {
     expect(reply?.sources ?? []).toEqual([]);
     const accepted = await t.say(u, "好");
     expect(accepted.handoff).toBe(true);
-    const conv = t.ctx.db.sql
-      .prepare(
-        `SELECT c.escalationReason FROM "Conversation" c JOIN "Resident" r ON r.id = c.residentId WHERE r.channelUserId = ?`,
-      )
-      .get(u) as { escalationReason: string };
+    const conv = (await t.sql.get<{ escalationReason: string }>(
+      `SELECT c.escalationReason FROM "Conversation" c JOIN "Resident" r ON r.id = c.residentId WHERE r.channelUserId = ?`,
+      u,
+    ))!;
     expect(conv.escalationReason).toBe("distress");
   });
 
@@ -140,11 +138,10 @@ describe("sensitive matters", () => {
     expect(reply?.text).toContain("回复“好”");
     const accepted = await t.say(u, "好");
     expect(accepted.handoff).toBe(true);
-    const conv = t.ctx.db.sql
-      .prepare(
-        `SELECT c.escalationReason FROM "Conversation" c JOIN "Resident" r ON r.id = c.residentId WHERE r.channelUserId = ?`,
-      )
-      .get(u) as { escalationReason: string };
+    const conv = (await t.sql.get<{ escalationReason: string }>(
+      `SELECT c.escalationReason FROM "Conversation" c JOIN "Resident" r ON r.id = c.residentId WHERE r.channelUserId = ?`,
+      u,
+    ))!;
     expect(conv.escalationReason).toBe("wage");
   });
 
@@ -164,7 +161,7 @@ describe("feedback", () => {
     await t.say(u, "怀孕了在宁波能免费产检吗");
     const bad = await t.say(u, "👎");
     expect(bad.replies[0]?.intent).toBe("feedback");
-    const counts = feedbackCounts(t.ctx.db.sql);
+    const counts = await t.ctx.store.insights.feedbackByEntry();
     expect(counts.find((c) => c.entryId === "insurance.unemployment")).toMatchObject({ helpful: 1, unhelpful: 0 });
     expect(counts.find((c) => c.entryId === "health.maternal-child")).toMatchObject({ helpful: 0, unhelpful: 1 });
   });

@@ -45,11 +45,9 @@ describe("a flow added as one file", () => {
     expect(detail.data).toMatchObject({ reason: "遗失", address: "首南街道天童南路588号3幢201室", district: "鄞州区" });
 
     expect((await staff("POST", `/applications/${items[0]?.id}/decision`, { decision: "approve" })).statusCode).toBe(200);
-    const notice = t.ctx.db.sql
-      .prepare(
-        `SELECT d.text FROM "Delivery" d JOIN "Resident" r ON r.id = d.residentId WHERE r.channelUserId = 'lost-permit' AND d.kind = 'notice'`,
-      )
-      .get() as { text: string };
+    const notice = (await t.sql.get<{ text: string }>(
+      `SELECT d.text FROM "Delivery" d JOIN "Resident" r ON r.id = d.residentId WHERE r.channelUserId = 'lost-permit' AND d.kind = 'notice'`,
+    ))!;
     expect(notice.text).toContain(`您的居住证补领申请（编号 ${reference}）已审核通过`);
     expect(notice.text).toContain("领取时请带上本人身份证");
     expect(notice.text).not.toContain("说明：");

@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApplicationType, insertApplication } from "../src/data/applications.ts";
+import type { ApplicationType } from "../src/domain/applications.ts";
 import { encryptSecret, hashIdNumber, maskIdNumber } from "../src/lib/crypto.ts";
 import { createTestApp, type TestApp } from "./helpers/app.ts";
 import { bearer, staffToken } from "./helpers/staff.ts";
@@ -21,33 +22,37 @@ const api = (method: "GET" | "POST", url: string, token: string, payload?: objec
 /** A resident who submitted an application through the chat (as the guided flow would store it). */
 async function submitted(userId: string, type: ApplicationType, district: string, reference: string): Promise<string> {
   const turn = await t.say(userId, "你好");
-  const residentId = (
-    t.ctx.db.sql.prepare(`SELECT residentId FROM "Conversation" WHERE id = ?`).get(turn.conversationId) as { residentId: string }
-  ).residentId;
-  return insertApplication(
-    t.ctx.db.sql,
+  const residentId = (await t.sql.get<{ residentId: string }>(
+    `SELECT residentId FROM "Conversation" WHERE id = ?`,
+    turn.conversationId,
+  ))!.residentId;
+  const id = randomUUID();
+  const now = t.clock.now();
+  await t.sql.run(
+    `INSERT INTO "Application" (id, reference, type, status, residentId, data, name, idNumberEnc, idNumberHash, idNumberMasked, phone, district, createdAt, updatedAt)
+     VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    id,
+    reference,
+    type,
     residentId,
-    {
-      reference,
-      type,
-      data: { district, address: "江北区人民路 100 号 3 栋 201 室", moveInDate: "2026-03-01" },
-      name: "张三",
-      idNumberEnc: encryptSecret(t.ctx.secrets.encryptionKey, ID),
-      idNumberHash: hashIdNumber(t.ctx.secrets.hashKey, ID),
-      idNumberMasked: maskIdNumber(ID),
-      phone: "13812345678",
-      district,
-    },
-    t.clock.now(),
+    JSON.stringify({ district, address: "江北区人民路 100 号 3 栋 201 室", moveInDate: "2026-03-01" }),
+    "张三",
+    encryptSecret(t.ctx.secrets.encryptionKey, ID),
+    hashIdNumber(t.ctx.secrets.hashKey, ID),
+    maskIdNumber(ID),
+    "13812345678",
+    district,
+    now,
+    now,
   );
+  return id;
 }
 
 const notices = (userId: string) =>
-  t.ctx.db.sql
-    .prepare(
-      `SELECT d.kind, d.text FROM "Delivery" d JOIN "Resident" r ON r.id = d.residentId WHERE r.channelUserId = ? ORDER BY d.createdAt`,
-    )
-    .all(userId) as { kind: string; text: string }[];
+  t.sql.all<{ kind: string; text: string }>(
+    `SELECT d.kind, d.text FROM "Delivery" d JOIN "Resident" r ON r.id = d.residentId WHERE r.channelUserId = ? ORDER BY d.createdAt, d.id`,
+    userId,
+  );
 
 describe("application review", () => {
   let a1: string;
@@ -97,11 +102,9 @@ describe("application review", () => {
     const revealed = await api("POST", `/applications/${a1}/reveal-id`, reviewer);
     expect(revealed.statusCode).toBe(200);
     expect(revealed.json()).toEqual({ idNumber: ID });
-    const audit = t.ctx.db.sql
-      .prepare(
-        `SELECT username, action, targetId FROM "AuditLog" WHERE action IN ('application.view', 'application.reveal_id') ORDER BY id`,
-      )
-      .all() as { action: string; targetId: string }[];
+    const audit = await t.sql.all<{ action: string; targetId: string }>(
+      `SELECT username, action, targetId FROM "AuditLog" WHERE action IN ('application.view', 'application.reveal_id') ORDER BY id`,
+    );
     expect(audit.map((r) => r.action)).toEqual(["application.view", "application.reveal_id"]);
     expect(audit.every((r) => r.targetId === a1)).toBe(true);
   });
@@ -113,14 +116,14 @@ describe("application review", () => {
     expect(decide.statusCode).toBe(403);
     expect(decide.json().error.code).toBe("forbidden");
     expect((await api("POST", `/applications/${a1}/decision`, "wrong-token", { decision: "approve" })).statusCode).toBe(401);
-    expect(notices("app-1")).toEqual([]);
+    expect(await notices("app-1")).toEqual([]);
   });
 
   it("approves: the status changes, the resident is told on their channel, and it cannot be decided twice", async () => {
     const res = await api("POST", `/applications/${a1}/decision`, reviewer, { decision: "approve", reason: "" });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ status: "approved", decidedByName: expect.stringMatching(/^reviewer-/) });
-    const told = notices("app-1");
+    const told = await notices("app-1");
     expect(told).toHaveLength(1);
     expect(told[0]?.text).toContain("YJ20260310-AAAA");
     expect(told[0]?.text).toContain("审核通过");
@@ -134,9 +137,9 @@ describe("application review", () => {
     expect((await api("POST", "/permits", reviewer, [permit])).statusCode).toBe(200);
     const res = await api("POST", `/applications/${a4}/decision`, reviewer, { decision: "approve", reason: "" });
     expect(res.statusCode).toBe(200);
-    const row = t.ctx.db.sql.prepare(`SELECT endorseBy FROM "Permit" WHERE permitNumber = ?`).get("NB2025000123") as {
+    const row = (await t.sql.get<{
       endorseBy: string;
-    };
+    }>(`SELECT endorseBy FROM "Permit" WHERE permitNumber = ?`, "NB2025000123"))!;
     expect(row.endorseBy).toBe("2027-04-01");
   });
 
@@ -147,12 +150,10 @@ describe("application review", () => {
       reason: "居住证已过期，请先办理补领",
     });
     expect(res.json().status).toBe("rejected");
-    expect(notices("app-2").at(-1)?.text).toContain("居住证已过期，请先办理补领");
-    const audit = t.ctx.db.sql
-      .prepare(`SELECT detail FROM "AuditLog" WHERE action = 'application.reject' AND targetId = ?`)
-      .get(a2) as {
+    expect((await notices("app-2")).at(-1)?.text).toContain("居住证已过期，请先办理补领");
+    const audit = (await t.sql.get<{
       detail: string;
-    };
+    }>(`SELECT detail FROM "AuditLog" WHERE action = 'application.reject' AND targetId = ?`, a2))!;
     expect(audit.detail).toContain("pending → rejected");
   });
 
@@ -162,7 +163,7 @@ describe("application review", () => {
       reason: "请提供房东姓名和联系电话",
     });
     expect(res.json().status).toBe("info_requested");
-    expect(notices("app-3").at(-1)?.text).toContain("请提供房东姓名和联系电话");
+    expect((await notices("app-3")).at(-1)?.text).toContain("请提供房东姓名和联系电话");
 
     const answer = await t.say("app-3", "房东李四，电话 13900001111");
     expect(answer.replies[0]?.text).toContain("YJ20260310-CCCC");

@@ -24,7 +24,7 @@ describe("staff accounts and sessions", () => {
   });
 
   it("without configured credentials prints a one-time admin password exactly once", async () => {
-    t.ctx.db.sql.prepare(`DELETE FROM "StaffUser"`).run();
+    await t.sql.run(`DELETE FROM "StaffUser"`);
     const printed: string[] = [];
     await ensureFirstAdmin(
       { ...t.ctx, config: { ...t.ctx.config, STAFF_ADMIN_USERNAME: undefined, STAFF_ADMIN_PASSWORD: undefined } },
@@ -53,16 +53,16 @@ describe("staff accounts and sessions", () => {
     await ensureFirstAdmin(t.ctx, (l) => printed.push(l));
     expect(printed).toHaveLength(1);
     // The password is stored only as an argon2 hash.
-    const row = t.ctx.db.sql.prepare(`SELECT passwordHash FROM "StaffUser" WHERE username = 'admin'`).get() as {
+    const row = (await t.sql.get<{
       passwordHash: string;
-    };
+    }>(`SELECT passwordHash FROM "StaffUser" WHERE username = 'admin'`))!;
     expect(row.passwordHash.startsWith("$argon2id$")).toBe(true);
     expect(row.passwordHash).not.toContain("my-own-password-1");
   });
 
   it("stores only a hash of the session token", async () => {
     const token = await staffToken(t, "agent");
-    const rows = t.ctx.db.sql.prepare(`SELECT id FROM "StaffSession"`).all() as { id: string }[];
+    const rows = await t.sql.all<{ id: string }>(`SELECT id FROM "StaffSession"`);
     expect(rows.some((r) => r.id === token)).toBe(false);
     expect(rows.every((r) => /^[0-9a-f]{64}$/.test(r.id))).toBe(true);
   });
@@ -90,9 +90,9 @@ describe("staff accounts and sessions", () => {
     expect((await login("lockme", STAFF_PASSWORD, "10.1.1.1")).statusCode).toBe(423);
     t.clock.advance(15 * 60 * 1000 + 1000);
     expect((await login("lockme", STAFF_PASSWORD, "10.1.1.2")).statusCode).toBe(200);
-    const audit = t.ctx.db.sql.prepare(`SELECT COUNT(*) AS n FROM "AuditLog" WHERE action = 'staff.locked'`).get() as {
+    const audit = (await t.sql.get<{
       n: number;
-    };
+    }>(`SELECT COUNT(*) AS n FROM "AuditLog" WHERE action = 'staff.locked'`))!;
     expect(audit.n).toBe(1);
   });
 

@@ -16,12 +16,12 @@ afterAll(() => t.close());
 const api = (method: "GET" | "POST", url: string, payload?: object, token = agent) =>
   t.app.inject({ method, url: `/api/v1/staff${url}`, headers: bearer(token), ...(payload === undefined ? {} : { payload }) });
 
-const conversationStatus = (id: string) =>
-  t.ctx.db.sql.prepare(`SELECT status, escalationReason, claimedBy FROM "Conversation" WHERE id = ?`).get(id) as {
+const conversationStatus = async (id: string) =>
+  (await t.sql.get<{
     status: string;
     escalationReason: string | null;
     claimedBy: string | null;
-  };
+  }>(`SELECT status, escalationReason, claimedBy FROM "Conversation" WHERE id = ?`, id))!;
 
 describe("handoff to a person", () => {
   it("queues a resident who asks for a person, says so with the office hours, then stays quiet", async () => {
@@ -30,7 +30,7 @@ describe("handoff to a person", () => {
     expect(asked.replies).toHaveLength(1);
     expect(asked.replies[0]?.text).toContain("排队");
     expect(asked.replies[0]?.text).toContain("09:00-17:30");
-    expect(conversationStatus(asked.conversationId)).toMatchObject({ status: "escalated", escalationReason: "requested" });
+    expect(await conversationStatus(asked.conversationId)).toMatchObject({ status: "escalated", escalationReason: "requested" });
 
     // While waiting: no answers from the bot.
     t.clock.advance(60_000);
@@ -69,24 +69,31 @@ describe("handoff to a person", () => {
     const second = await t.say("res-3", "qqq www eee");
     expect(second.handoff).toBe(true);
     expect(second.replies[0]?.text).toContain("没弄明白");
-    expect(conversationStatus(second.conversationId)).toMatchObject({ status: "escalated", escalationReason: "misunderstood" });
+    expect(await conversationStatus(second.conversationId)).toMatchObject({
+      status: "escalated",
+      escalationReason: "misunderstood",
+    });
   });
 
   it("escalates when the resident accepts an offer, with the offer's reason", async () => {
     const hello = await t.say("res-4", "你好");
-    t.ctx.db.sql
-      .prepare(`UPDATE "Conversation" SET state = ? WHERE id = ?`)
-      .run(JSON.stringify({ misunderstood: 0, offer: "handoff", offerReason: "wage" }), hello.conversationId);
+    await t.sql.run(
+      `UPDATE "Conversation" SET state = ? WHERE id = ?`,
+      JSON.stringify({ misunderstood: 0, offer: "handoff", offerReason: "wage" }),
+      hello.conversationId,
+    );
     const yes = await t.say("res-4", "好的");
     expect(yes.handoff).toBe(true);
-    expect(conversationStatus(hello.conversationId)).toMatchObject({ status: "escalated", escalationReason: "wage" });
+    expect(await conversationStatus(hello.conversationId)).toMatchObject({ status: "escalated", escalationReason: "wage" });
   });
 
   it("a declined offer lapses and the bot carries on", async () => {
     const hello = await t.say("res-5", "你好");
-    t.ctx.db.sql
-      .prepare(`UPDATE "Conversation" SET state = ? WHERE id = ?`)
-      .run(JSON.stringify({ misunderstood: 0, offer: "handoff", offerReason: "dispute" }), hello.conversationId);
+    await t.sql.run(
+      `UPDATE "Conversation" SET state = ? WHERE id = ?`,
+      JSON.stringify({ misunderstood: 0, offer: "handoff", offerReason: "dispute" }),
+      hello.conversationId,
+    );
     const no = await t.say("res-5", "不用了");
     expect(no.handoff).toBe(false);
     expect((await t.say("res-5", "转人工吧")).handoff).toBe(true);
@@ -142,11 +149,10 @@ describe("staff take over and hand back", () => {
 
     const reply = await api("POST", `/conversations/${id}/messages`, { text: "您好，我是工作人员小王，请问有什么可以帮您？" });
     expect(reply.statusCode).toBe(200);
-    const delivery = t.ctx.db.sql
-      .prepare(
-        `SELECT d.channel, d.kind, d.text, d.dedupeKey, r.channelUserId FROM "Delivery" d JOIN "Resident" r ON r.id = d.residentId WHERE d.dedupeKey = ?`,
-      )
-      .get(`staff:${reply.json().messageId}`) as Record<string, string>;
+    const delivery = (await t.sql.get<Record<string, string>>(
+      `SELECT d.channel, d.kind, d.text, d.dedupeKey, r.channelUserId FROM "Delivery" d JOIN "Resident" r ON r.id = d.residentId WHERE d.dedupeKey = ?`,
+      `staff:${reply.json().messageId}`,
+    ))!;
     expect(delivery).toMatchObject({ channel: "api", kind: "staff", channelUserId: "res-1" });
     expect(delivery.text).toContain("小王");
     const transcript = (await api("GET", `/conversations/${id}`)).json().messages as {
@@ -194,9 +200,9 @@ describe("staff take over and hand back", () => {
   });
 
   it("records who opened, claimed, replied to and resolved conversations", async () => {
-    const rows = t.ctx.db.sql.prepare(`SELECT action FROM "AuditLog" WHERE action LIKE 'conversation.%'`).all() as {
+    const rows = await t.sql.all<{
       action: string;
-    }[];
+    }>(`SELECT action FROM "AuditLog" WHERE action LIKE 'conversation.%'`);
     const actions = new Set(rows.map((r) => r.action));
     for (const a of ["conversation.view", "conversation.claim", "conversation.reply", "conversation.resolve"])
       expect(actions).toContain(a);

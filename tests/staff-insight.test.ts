@@ -1,5 +1,5 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { insertApplication } from "../src/data/applications.ts";
 import { createTestApp, type TestApp } from "./helpers/app.ts";
 import { bearer, staffToken } from "./helpers/staff.ts";
 
@@ -15,15 +15,27 @@ afterAll(() => t.close());
 
 const get = (url: string, token = admin) => t.app.inject({ method: "GET", url: `/api/v1/staff${url}`, headers: bearer(token) });
 
-function residentOf(conversationId: string): string {
-  return (
-    t.ctx.db.sql.prepare(`SELECT residentId FROM "Conversation" WHERE id = ?`).get(conversationId) as { residentId: string }
-  ).residentId;
+/** An address report as the guided flow stores it on submit. */
+async function insertApplication(residentId: string, reference: string, district: string, at: number): Promise<void> {
+  await t.sql.run(
+    `INSERT INTO "Application" (id, reference, type, status, residentId, data, district, createdAt, updatedAt)
+     VALUES (?, ?, 'address_report', 'pending', ?, '{}', ?, ?, ?)`,
+    randomUUID(),
+    reference,
+    residentId,
+    district,
+    at,
+    at,
+  );
+}
+
+async function residentOf(conversationId: string): Promise<string> {
+  return (await t.sql.get<{ residentId: string }>(`SELECT residentId FROM "Conversation" WHERE id = ?`, conversationId))!
+    .residentId;
 }
 
 describe("dashboard and insight", () => {
   it("counts today's conversations, the catalogue's share, the queue and its median wait, applications, reminders and registrations", async () => {
-    const sql = t.ctx.db.sql;
     // Yesterday's conversation does not count today.
     t.clock.set("2026-03-09T15:00:00+08:00");
     const old = await t.say("old", "你好");
@@ -35,7 +47,7 @@ describe("dashboard and insight", () => {
     t.clock.advance(2 * 60_000);
     const c = await t.say("s-3", "你好");
     // Two of the resident's questions answered from the catalogue (as the faq skill records them).
-    sql.prepare(`UPDATE "Message" SET intent = 'faq' WHERE conversationId = ? AND direction = 'in'`).run(c.conversationId);
+    await t.sql.run(`UPDATE "Message" SET intent = 'faq' WHERE conversationId = ? AND direction = 'in'`, c.conversationId);
     await t.say("s-3", "谢谢");
 
     const now = t.clock.now();
@@ -44,21 +56,24 @@ describe("dashboard and insight", () => {
       ["YJ20260310-D002", "江北区"],
       ["YJ20260310-D003", "海曙区"],
     ] as const) {
-      insertApplication(sql, residentOf(c.conversationId), { reference: ref, type: "address_report", data: {}, district }, now);
+      await insertApplication(await residentOf(c.conversationId), ref, district, now);
     }
-    insertApplication(
-      sql,
-      residentOf(old.conversationId),
-      { reference: "YJ20260209-D004", type: "address_report", data: {}, district: "江北区" },
-      now - 30 * 86_400_000,
-    );
-    const delivery = sql.prepare(
-      `INSERT INTO "Delivery" (id, dedupeKey, residentId, channel, kind, text, status, attempts, notBefore, createdAt, updatedAt)
-       VALUES (?, ?, ?, 'api', 'reminder', '签注提醒', ?, 1, ?, ?, ?)`,
-    );
-    delivery.run("d1", "k1", residentOf(a.conversationId), "sent", now, now, now);
-    delivery.run("d2", "k2", residentOf(b.conversationId), "sent", now, now, now);
-    delivery.run("d3", "k3", residentOf(c.conversationId), "failed", now, now, now);
+    await insertApplication(await residentOf(old.conversationId), "YJ20260209-D004", "江北区", now - 30 * 86_400_000);
+    const delivery = async (id: string, dedupeKey: string, residentId: string, status: string) =>
+      t.sql.run(
+        `INSERT INTO "Delivery" (id, dedupeKey, residentId, channel, kind, text, status, attempts, notBefore, createdAt, updatedAt)
+         VALUES (?, ?, ?, 'api', 'reminder', '签注提醒', ?, 1, ?, ?, ?)`,
+        id,
+        dedupeKey,
+        residentId,
+        status,
+        now,
+        now,
+        now,
+      );
+    await delivery("d1", "k1", await residentOf(a.conversationId), "sent");
+    await delivery("d2", "k2", await residentOf(b.conversationId), "sent");
+    await delivery("d3", "k3", await residentOf(c.conversationId), "failed");
 
     const res = await get("/stats", agent);
     expect(res.statusCode).toBe(200);
@@ -82,22 +97,33 @@ describe("dashboard and insight", () => {
   });
 
   it("lists unanswered questions by count and feedback per entry", async () => {
-    const sql = t.ctx.db.sql;
-    const q = sql.prepare(
-      `INSERT INTO "UnansweredQuestion" (id, normalized, sample, count, firstAskedAt, lastAskedAt) VALUES (?, ?, ?, ?, 1, 2)`,
-    );
-    q.run("q1", "公租房 怎么 申请", "公租房怎么申请", 3);
-    q.run("q2", "狗 证", "狗证在哪办，我身份证 330203199001011234", 7);
+    const q = (id: string, normalized: string, sample: string, count: number) =>
+      t.sql.run(
+        `INSERT INTO "UnansweredQuestion" (id, normalized, sample, count, firstAskedAt, lastAskedAt) VALUES (?, ?, ?, ?, 1, 2)`,
+        id,
+        normalized,
+        sample,
+        count,
+      );
+    await q("q1", "公租房 怎么 申请", "公租房怎么申请", 3);
+    await q("q2", "狗 证", "狗证在哪办，我身份证 330203199001011234", 7);
     const unanswered = (await get("/insights/unanswered")).json().items;
     expect(unanswered.map((i: { count: number }) => i.count)).toEqual([7, 3]);
     expect(unanswered[0].sample).not.toContain("330203199001011234");
 
-    const resident = (sql.prepare(`SELECT id FROM "Resident" LIMIT 1`).get() as { id: string }).id;
-    const f = sql.prepare(`INSERT INTO "AnswerFeedback" (id, entryId, residentId, helpful, createdAt) VALUES (?, ?, ?, ?, 1)`);
-    f.run("f1", "permit.endorsement", resident, 1);
-    f.run("f2", "permit.endorsement", resident, 0);
-    f.run("f3", "permit.endorsement", resident, 1);
-    f.run("f4", "school.enrolment", resident, 0);
+    const resident = (await t.sql.get<{ id: string }>(`SELECT id FROM "Resident" LIMIT 1`))!.id;
+    const f = (id: string, entryId: string, helpful: boolean) =>
+      t.sql.run(
+        `INSERT INTO "AnswerFeedback" (id, entryId, residentId, helpful, createdAt) VALUES (?, ?, ?, ?, 1)`,
+        id,
+        entryId,
+        resident,
+        helpful,
+      );
+    await f("f1", "permit.endorsement", true);
+    await f("f2", "permit.endorsement", false);
+    await f("f3", "permit.endorsement", true);
+    await f("f4", "school.enrolment", false);
     const feedback = (await get("/insights/feedback")).json().items;
     expect(feedback).toEqual(
       expect.arrayContaining([

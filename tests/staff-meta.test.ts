@@ -4,7 +4,7 @@
  * notices read the same flow files.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { insertApplication } from "../src/data/applications.ts";
+import { randomUUID } from "node:crypto";
 import { loadFlows } from "../src/flows/loader.ts";
 import { type StaffMeta, staffMetaSchema } from "../src/staff/routes/meta.ts";
 import { createTestApp, type TestApp } from "./helpers/app.ts";
@@ -87,18 +87,23 @@ describe("application types are the loaded flows'", () => {
 
   it("tells the resident each decision in the flow file's words; no empty 说明 line without a reason", async () => {
     const turn = await t.say("meta-res", "你好");
-    const residentId = (
-      t.ctx.db.sql.prepare(`SELECT residentId FROM "Conversation" WHERE id = ?`).get(turn.conversationId) as {
-        residentId: string;
-      }
-    ).residentId;
-    const make = (reference: string) =>
-      insertApplication(
-        t.ctx.db.sql,
+    const residentId = (await t.sql.get<{ residentId: string }>(
+      `SELECT residentId FROM "Conversation" WHERE id = ?`,
+      turn.conversationId,
+    ))!.residentId;
+    const make = async (reference: string) => {
+      const id = randomUUID();
+      await t.sql.run(
+        `INSERT INTO "Application" (id, reference, type, status, residentId, data, name, createdAt, updatedAt)
+         VALUES (?, ?, 'address_deregistration', 'pending', ?, '{}', '张三', ?, ?)`,
+        id,
+        reference,
         residentId,
-        { reference, type: "address_deregistration", data: {}, name: "张三" },
+        t.clock.now(),
         t.clock.now(),
       );
+      return id;
+    };
     const decide = (id: string, decision: string, reason?: string) =>
       t.app.inject({
         method: "POST",
@@ -106,12 +111,13 @@ describe("application types are the loaded flows'", () => {
         headers: bearer(reviewer),
         payload: { decision, ...(reason ? { reason } : {}) },
       });
-    expect((await decide(make("YJ20261128-MET1"), "approve")).statusCode).toBe(200);
-    expect((await decide(make("YJ20261128-MET2"), "reject", "地址与登记记录不符")).statusCode).toBe(200);
+    expect((await decide(await make("YJ20261128-MET1"), "approve")).statusCode).toBe(200);
+    expect((await decide(await make("YJ20261128-MET2"), "reject", "地址与登记记录不符")).statusCode).toBe(200);
     const told = (
-      t.ctx.db.sql
-        .prepare(`SELECT d.text FROM "Delivery" d WHERE d.residentId = ? AND d.kind = 'notice' ORDER BY d.createdAt, d.id`)
-        .all(residentId) as { text: string }[]
+      await t.sql.all<{ text: string }>(
+        `SELECT d.text FROM "Delivery" d WHERE d.residentId = ? AND d.kind = 'notice' ORDER BY d.createdAt, d.id`,
+        residentId,
+      )
     ).map((r) => r.text);
     const approved = told.find((text) => text.includes("YJ20261128-MET1"));
     const rejected = told.find((text) => text.includes("YJ20261128-MET2"));

@@ -32,7 +32,7 @@ describe("proactive WeChat messages", () => {
     expect(li.inbox).toEqual(["您的居住证将在30天后到期，记得办理签注哦。"]);
     // The assistant does not take its own proactive message for a resident's message.
     await h.wechat.idle();
-    expect(await h.t.ctx.db.prisma.message.count({ where: { direction: "in" } })).toBe(0);
+    expect(await h.t.sql.get(`SELECT count(*) AS n FROM "Message" WHERE direction = 'in'`)).toEqual({ n: 0 });
   });
 
   it("refuses, as retryable, what surely was not sent: an unknown contact, or while logged out", async () => {
@@ -116,17 +116,12 @@ describe("proactive WeChat messages", () => {
         now: "2026-11-28T15:00:00+08:00",
         pacing: { jitterMs: 0 },
         async beforeStart(t) {
-          const prisma = t.ctx.db.prisma;
-          await prisma.resident.create({
-            data: {
-              id: "r-1",
-              channel: "wechat",
-              channelUserId: "wxid_earlier",
-              createdAt: BigInt(now),
-              lastSeenAt: BigInt(now),
-            },
-          });
-          const sentAt = (hoursAgo: number) => BigInt(now - hoursAgo * 3_600_000);
+          await t.sql.run(
+            `INSERT INTO "Resident" (id, channel, channelUserId, createdAt, lastSeenAt) VALUES ('r-1', 'wechat', 'wxid_earlier', ?, ?)`,
+            now,
+            now,
+          );
+          const sentAt = (hoursAgo: number) => now - hoursAgo * 3_600_000;
           const rows = [
             { status: "sent", at: sentAt(2) }, // this morning
             { status: "unknown", at: sentAt(1) }, // may have gone out: counts
@@ -134,21 +129,17 @@ describe("proactive WeChat messages", () => {
             { status: "failed", at: sentAt(1) }, // surely not sent: does not count
           ];
           for (const [i, row] of rows.entries()) {
-            await prisma.delivery.create({
-              data: {
-                id: `d-${i}`,
-                dedupeKey: `k-${i}`,
-                residentId: "r-1",
-                channel: "wechat",
-                kind: "reminder",
-                text: "…",
-                status: row.status,
-                notBefore: row.at,
-                createdAt: row.at,
-                updatedAt: row.at,
-                ...(row.status === "sent" ? { sentAt: row.at } : {}),
-              },
-            });
+            await t.sql.run(
+              `INSERT INTO "Delivery" (id, dedupeKey, residentId, channel, kind, text, status, notBefore, createdAt, updatedAt, sentAt)
+               VALUES (?, ?, 'r-1', 'wechat', 'reminder', '…', ?, ?, ?, ?, ?)`,
+              `d-${i}`,
+              `k-${i}`,
+              row.status,
+              row.at,
+              row.at,
+              row.at,
+              row.status === "sent" ? row.at : null,
+            );
           }
         },
       },

@@ -47,15 +47,21 @@ export interface WechatHarness {
 export async function startWechat(
   env: Record<string, string> = {},
   options: Omit<WechatChannelOptions, "puppet"> & {
+    /** Reuse this data directory and database (a restart of the same service). */
     dir?: string;
+    databaseUrl?: string;
     now?: string;
     ids?: { account?: string };
     /** Runs on the fresh service before the channel starts (e.g. to seed the database). */
     beforeStart?: (t: TestApp) => Promise<void>;
   } = {},
 ): Promise<WechatHarness> {
-  const { dir, now, ids, beforeStart, ...channelOptions } = options;
-  const t = await createTestApp(env, { ...(dir ? { dir } : {}), ...(now ? { now } : {}) });
+  const { dir, databaseUrl, now, ids, beforeStart, ...channelOptions } = options;
+  const t = await createTestApp(env, {
+    ...(dir ? { dir } : {}),
+    ...(databaseUrl ? { databaseUrl } : {}),
+    ...(now ? { now } : {}),
+  });
   await beforeStart?.(t);
   const mocker = new mock.Mocker();
   const puppet = new PuppetMock({ mocker });

@@ -93,8 +93,8 @@ describe("unhandled rejections", () => {
     import { WechatChannel } from "./src/channels/wechaty/adapter.ts";
     import { loadConfig } from "./src/config/config.ts";
     const dir = mkdtempSync(tmpdir() + "/wechat-guard-");
-    const config = loadConfig({ LOG_LEVEL: "silent", DATABASE_URL: "file:" + dir + "/app.db" });
-    const ctx = { config, clock: { now: () => Date.now() }, log: pino({ level: "silent" }), db: {}, channels: new Map(), onClose: [] };
+    const config = loadConfig({ LOG_LEVEL: "silent", DATA_DIR: dir });
+    const ctx = { config, clock: { now: () => Date.now() }, log: pino({ level: "silent" }), store: {}, channels: new Map(), onClose: [] };
     const wechat = new WechatChannel(ctx, { puppet: new PuppetMock({ mocker: new mock.Mocker() }), printQr: false });
     await wechat.start();
     const rejectWith = (stack) => {

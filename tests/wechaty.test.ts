@@ -6,7 +6,7 @@ import { types } from "wechaty";
 import type { PuppetMock } from "wechaty-puppet-mock";
 import type { WechatChannel } from "../src/channels/wechaty/adapter.ts";
 import { GROUP_PRIVATE_INVITE, renderTurn } from "../src/channels/wechaty/render.ts";
-import { enqueueDelivery } from "../src/data/outbox.ts";
+import { orderedId } from "../src/domain/ids.ts";
 import { createTestApp } from "./helpers/app.ts";
 import { BOT_NAME, harness, roomLog, startWechat, WAIT, type WechatHarness } from "./wechaty-harness.ts";
 
@@ -71,7 +71,7 @@ describe("WeChat private chat through the real Wechaty API (mock puppet)", () =>
     const [done] = await li.ask("1");
     expect(done).toContain("已提交");
     const reference = /申请编号：(\S+?)（/.exec(done ?? "")?.[1] ?? "";
-    const application = await h.t.ctx.db.prisma.application.findUniqueOrThrow({ where: { reference } });
+    const application = await h.t.sql.get(`SELECT type, status FROM "Application" WHERE reference = ?`, reference);
     expect(application).toMatchObject({ type: "address_report", status: "pending" });
   });
 
@@ -94,13 +94,11 @@ describe("WeChat private chat through the real Wechaty API (mock puppet)", () =>
       expect(reply, types.Message[kind]).toMatch(PLEASE_TYPE);
     }
     // The transcript shows what kind of message it was, for staff reading it later.
-    const resident = await h.t.ctx.db.prisma.resident.findFirstOrThrow({
-      where: { channel: "wechat", channelUserId: wang.contact.id },
-    });
-    const inbound = await h.t.ctx.db.prisma.message.findMany({
-      where: { residentId: resident.id, direction: "in" },
-      orderBy: { id: "asc" },
-    });
+    const inbound = await h.t.sql.all<{ text: string }>(
+      `SELECT m.text FROM "Message" m JOIN "Resident" r ON r.id = m.residentId
+       WHERE r.channel = 'wechat' AND r.channelUserId = ? AND m.direction = 'in' ORDER BY m.id`,
+      wang.contact.id,
+    );
     expect(inbound.map((m) => m.text)).toEqual([
       "[图片]",
       "[语音]",
@@ -185,7 +183,9 @@ describe("WeChat group chats", () => {
     expect(replies[0]).toContain("欢迎来到宁波");
     // Nothing was said privately, and the unmentioned chatter never reached the transcript.
     expect(li.inbox).toEqual([]);
-    const texts = (await h.t.ctx.db.prisma.message.findMany({ where: { direction: "in" } })).map((m) => m.text);
+    const texts = (await h.t.sql.all<{ text: string }>(`SELECT text FROM "Message" WHERE direction = 'in' ORDER BY id`)).map(
+      (m) => m.text,
+    );
     expect(texts).toEqual(["你好"]);
   });
 
@@ -210,16 +210,16 @@ describe("restarts", () => {
     try {
       const ids = { account: "wxid_yongju" };
       const first = await startWechat({}, { dir, ids });
+      const databaseUrl = first.t.databaseUrl;
       const li = first.resident("李四", "wxid_lisi");
       const before = li.inbox.length;
       li.contact.say("你好").to(first.account);
       await first.repliesTo(() => li.inbox, before);
       const delivered = [...first.mocker.cacheMessagePayload.values()].find((m) => m.talkerId === "wxid_lisi");
-      await first.wechat.stop();
-      await first.t.app.close();
+      await first.close();
 
       // The service comes back; the puppet replays the last message as part of a backlog.
-      const second = await startWechat({}, { dir, ids });
+      const second = await startWechat({}, { dir, databaseUrl, ids });
       try {
         const again = second.resident("李四", "wxid_lisi");
         const replayed = second.mocker.MessageMock.create({ ...delivered!, id: delivered!.id });
@@ -358,23 +358,30 @@ describe("configuration", () => {
       expect(reply).toContain("欢迎来到宁波");
 
       // A staff reply queued in the outbox reaches the resident's WeChat through the dispatcher.
-      const resident = await t.ctx.db.prisma.resident.findFirstOrThrow({
-        where: { channel: "wechat", channelUserId: zhou.contact.id },
-      });
-      const id = enqueueDelivery(
-        t.ctx.db.sql,
-        {
-          residentId: resident.id,
-          channel: "wechat",
-          kind: "staff",
-          text: "您好，我是社区的小王，您的问题我来解答。",
-          dedupeKey: "staff:test-1",
-        },
+      const resident = (await t.sql.get<{ id: string }>(
+        `SELECT id FROM "Resident" WHERE channel = 'wechat' AND channelUserId = ?`,
+        zhou.contact.id,
+      ))!;
+      const id = orderedId();
+      await t.ctx.store.apply(
+        [
+          {
+            type: "delivery.enqueue",
+            delivery: {
+              id,
+              residentId: resident.id,
+              channel: "wechat",
+              kind: "staff",
+              text: "您好，我是社区的小王，您的问题我来解答。",
+              dedupeKey: "staff:test-1",
+            },
+          },
+        ],
         t.clock.now(),
       );
       await t.ctx.dispatcher.drain();
       expect(zhou.inbox.at(-1)).toBe("您好，我是社区的小王，您的问题我来解答。");
-      expect((await t.ctx.db.prisma.delivery.findUniqueOrThrow({ where: { id: id! } })).status).toBe("sent");
+      expect((await t.sql.get<{ status: string }>(`SELECT status FROM "Delivery" WHERE id = ?`, id))?.status).toBe("sent");
     } finally {
       await t.close();
     }

@@ -83,14 +83,14 @@ type Ctx = Awaited<ReturnType<typeof buildApp>>["ctx"];
 /** Each job as production runs it. */
 const JOBS: Record<BulkJob, { call: (ctx: Ctx) => Promise<unknown>; via: string }> = {
   scan: {
-    call: (ctx) => runReminderScan({ sql: ctx.db.sql, timeZone: ctx.config.TZ }, ctx.clock.now()),
+    call: (ctx) => runReminderScan({ reminders: ctx.store.reminders, timeZone: ctx.config.TZ }, ctx.clock.now()),
     via: "src/reminders/scan.ts#runReminderScan",
   },
   broadcast: {
     // To everyone who accepts notices; the dispatcher stays idle: queueing is what is measured here.
     call: (ctx) =>
       createBroadcast(
-        { sql: ctx.db.sql, clock: ctx.clock, log: ctx.log, channels: ctx.channels, dispatcher: { kick() {} } },
+        { broadcasts: ctx.store.broadcasts, clock: ctx.clock, log: ctx.log, channels: ctx.channels, dispatcher: { kick() {} } },
         { text: "【通知】本周六社区服务中心延长开放至晚上八点，欢迎前来办理业务。", audience: {} },
         null,
       ),

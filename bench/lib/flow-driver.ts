@@ -1,4 +1,4 @@
-import type { Awaiting, TurnResult } from "../../src/dialog/types.ts";
+import type { Awaiting, TurnResult } from "../../src/domain/types.ts";
 
 /** Phrases that start a guided flow; the first one the service answers with `awaiting` is used. */
 export const FLOW_TRIGGERS = ["我要办居住登记", "我要申报居住登记", "我要办居住证签注", "我要注销居住登记"];

@@ -1,6 +1,5 @@
 import Database from "better-sqlite3";
-import { migrationsDir } from "../../src/data/db.ts";
-import { applyMigrations } from "../../src/data/migrate.ts";
+import { migrateSqlite } from "../../src/data/migrate.ts";
 
 const DISTRICTS = ["海曙区", "江北区", "鄞州区", "镇海区", "北仑区", "奉化区", "余姚市", "慈溪市", "宁海县", "象山县"];
 const districtCase = `CASE n % ${DISTRICTS.length} ${DISTRICTS.map((d, i) => `WHEN ${i} THEN '${d}'`).join(" ")} END`;
@@ -25,7 +24,7 @@ export function seedBulk(path: string, residents: number, permits: number, today
     // A throwaway benchmark database: durability is not needed while seeding.
     db.pragma("synchronous = OFF");
     db.pragma("cache_size = -262144");
-    applyMigrations(db, migrationsDir);
+    migrateSqlite(db);
     const seq = `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < @count)`;
     db.transaction(() => {
       db.prepare(

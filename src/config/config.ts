@@ -65,9 +65,18 @@ export const envSchema = z
     PORT: withDefault(z.coerce.number().int().min(0).max(65535), 3000),
     HOST: withDefault(z.string().trim().min(1), "127.0.0.1"),
     DATABASE_URL: withDefault(
-      z.string().trim().startsWith("file:", { error: 'must be a SQLite "file:" path, e.g. file:./data/app.db' }),
+      z
+        .string()
+        .trim()
+        .regex(/^(file:.+|postgres(ql)?:\/\/.+)$/i, {
+          error: 'must be a SQLite "file:" path (file:./data/app.db) or a postgresql://user:password@host:port/db URL',
+        }),
       "file:./data/app.db",
     ),
+    /** Generated secrets and the WeChat session; default: the SQLite file's directory, or ./data. */
+    DATA_DIR: optionalString,
+    /** Connections per instance to PostgreSQL (ignored on SQLite). */
+    DATABASE_POOL_SIZE: positiveInt(10),
     API_TOKEN: z.preprocess(
       (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
       z.string().min(8, { error: "must be at least 8 characters" }).optional(),
@@ -99,6 +108,12 @@ export const envSchema = z
     WECHATY_DAILY_CAP: positiveInt(500),
     WECHATY_MIN_GAP_MS: positiveInt(4000),
     REMINDER_CRON: withDefault(z.string().trim().min(1), "*/15 * * * *"),
+    /** How long a delivery claimed by an instance holds without renewal before another may take it over. */
+    DELIVERY_LEASE_MS: withDefault(z.coerce.number().int().min(2_000, { error: "must be at least 2000 (ms)" }), 60_000),
+    /** How long the scheduler's leader holds its lease without renewal (another instance takes over after it). */
+    SCHEDULER_LEASE_MS: positiveInt(30_000),
+    /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: optionalString,
   })
   .superRefine((env, ctx) => {
     if (env.STAFF_ADMIN_USERNAME && !env.STAFF_ADMIN_PASSWORD) {
@@ -115,9 +130,7 @@ export const envSchema = z
 export type Env = z.output<typeof envSchema>;
 
 export interface Config extends Env {
-  /** Path of the SQLite file, resolved against the working directory. */
-  databasePath: string;
-  /** Directory holding the database and generated secrets. */
+  /** Directory holding the SQLite database (if any), generated secrets and the WeChat session. */
   dataDir: string;
   llmEnabled: boolean;
   apiChannelEnabled: boolean;
@@ -141,13 +154,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(problems);
   }
   const env = parsed.data;
-  const raw = env.DATABASE_URL.slice("file:".length);
-  const databasePath = raw.startsWith("/") ? raw : new URL(raw, `file://${process.cwd()}/`).pathname;
-  const dataDir = databasePath.slice(0, databasePath.lastIndexOf("/")) || ".";
+  // SQLite: the database's directory; PostgreSQL: ./data next to the service.
+  const file = env.DATABASE_URL.startsWith("file:") ? env.DATABASE_URL.slice("file:".length) : "./data/app.db";
+  const path = decodeURIComponent(file.startsWith("/") ? file : new URL(file, `file://${process.cwd()}/`).pathname);
   return {
     ...env,
-    databasePath: decodeURIComponent(databasePath),
-    dataDir: decodeURIComponent(dataDir),
+    dataDir: env.DATA_DIR ?? (path.slice(0, path.lastIndexOf("/")) || "."),
     llmEnabled: Boolean(env.OPENAI_API_KEY && env.OPENAI_MODEL),
     apiChannelEnabled: Boolean(env.API_TOKEN),
   };

@@ -1,194 +1,342 @@
-import { localDate } from "../lib/local-time.ts";
-import { randomInt, randomUUID } from "node:crypto";
-import type Database from "better-sqlite3";
-import { StaleConversationError, type TurnEffect } from "./turn-store.ts";
+import { randomUUID } from "node:crypto";
+import type {
+  ApplicationStatus,
+  ApplicationSummary,
+  ApplicationType,
+  InfoRequestRecord,
+  NewApplication,
+  PreviousApplication,
+} from "../domain/applications.ts";
+import type { Database, Executor } from "./db.ts";
+import { ConflictError, StaleConversationError } from "./errors.ts";
 
-/** The id of the guided flow that created it (intents/<type>.yml); checked against the loaded flows above this layer. */
-export type ApplicationType = string;
-export type ApplicationStatus = "pending" | "info_requested" | "approved" | "rejected";
-
-/** What a guided flow hands over on submit. The clear ID number never gets here. */
-export interface NewApplication {
-  reference: string;
-  type: ApplicationType;
-  /** Non-identifying slots (district, address, dates, housing type…). */
-  data: Record<string, unknown>;
-  name?: string | null;
-  idNumberEnc?: string | null;
-  idNumberHash?: string | null;
-  idNumberMasked?: string | null;
-  phone?: string | null;
-  district?: string | null;
-}
-
-export interface ApplicationSummary {
+export interface StaffApplicationRow {
   id: string;
   reference: string;
-  type: ApplicationType;
-  status: ApplicationStatus;
+  type: string;
+  status: string;
+  residentId: string;
+  channel: string;
+  userId: string;
+  displayName: string | null;
+  data: string;
+  name: string | null;
+  idNumberEnc: string | null;
+  idNumberHash: string | null;
+  idNumberMasked: string | null;
+  phone: string | null;
+  district: string | null;
+  decisionReason: string | null;
+  infoRequest: string | null;
+  decidedBy: string | null;
+  decidedByName: string | null;
+  decidedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ApplicationFilter {
+  type?: string | undefined;
+  status?: string | undefined;
+  district?: string | undefined;
+  /** createdAt >= from (epoch ms) */
+  from?: number | undefined;
+  /** createdAt < to (epoch ms) */
+  to?: number | undefined;
+  limit: number;
+  offset: number;
+}
+
+const SUMMARY = [
+  "id",
+  "reference",
+  "type",
+  "status",
+  "name",
+  "idNumberMasked",
+  "district",
+  "data",
+  "decisionReason",
+  "infoRequest",
+  "createdAt",
+  "decidedAt",
+] as const;
+
+type SummaryRow = {
+  id: string;
+  reference: string;
+  type: string;
+  status: string;
   name: string | null;
   idNumberMasked: string | null;
   district: string | null;
-  data: Record<string, unknown>;
+  data: string;
   decisionReason: string | null;
   infoRequest: string | null;
   createdAt: number;
   decidedAt: number | null;
-}
+};
 
-/** What a new flow may reuse from the resident's last application of a type (never the clear ID). */
-export interface PreviousApplication extends ApplicationSummary {
-  idNumberEnc: string | null;
-  idNumberHash: string | null;
-}
-
-// No 0/O or 1/I: a resident reads the reference out over the phone.
-const REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-export const REFERENCE_PATTERN = /YJ\d{8}-[0-9A-Z]{4}/i;
-
-/** YJ20261128-4F7K: the local date of submission and four random characters. */
-export function newReference(now: number, timeZone: string): string {
-  const parts = localDate(now, timeZone);
-  let suffix = "";
-  for (let i = 0; i < 4; i++) suffix += REFERENCE_ALPHABET[randomInt(REFERENCE_ALPHABET.length)];
-  return `YJ${parts.replaceAll("-", "")}-${suffix}`;
-}
-
-interface Statements {
-  insert: Database.Statement;
-  exists: Database.Statement;
-  list: Database.Statement;
-  byReference: Database.Statement;
-  latest: Database.Statement;
-  pendingDeletion: Database.Statement;
-  insertDeletion: Database.Statement;
-}
-
-const cache = new WeakMap<Database.Database, Statements>();
-
-const COLUMNS = `id, reference, type, status, name, idNumberMasked, district, data, decisionReason, infoRequest, createdAt, decidedAt`;
-
-function statements(sql: Database.Database): Statements {
-  let s = cache.get(sql);
-  if (!s) {
-    s = {
-      insert: sql.prepare(`
-        INSERT INTO "Application" (id, reference, type, status, residentId, data, name, idNumberEnc, idNumberHash,
-                                   idNumberMasked, phone, district, createdAt, updatedAt)
-        VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reference) DO NOTHING`),
-      exists: sql.prepare(`SELECT 1 FROM "Application" WHERE reference = ?`),
-      list: sql.prepare(
-        `SELECT ${COLUMNS} FROM "Application" WHERE residentId = ? ORDER BY createdAt DESC, reference DESC LIMIT ?`,
-      ),
-      byReference: sql.prepare(`SELECT ${COLUMNS} FROM "Application" WHERE residentId = ? AND reference = ?`),
-      latest: sql.prepare(`
-        SELECT ${COLUMNS}, idNumberEnc, idNumberHash FROM "Application"
-        WHERE residentId = ? AND type = ? AND status <> 'rejected' ORDER BY createdAt DESC LIMIT 1`),
-      pendingDeletion: sql.prepare(`SELECT id FROM "DeletionRequest" WHERE residentId = ? AND status = 'pending'`),
-      insertDeletion: sql.prepare(
-        `INSERT INTO "DeletionRequest" (id, residentId, status, createdAt) VALUES (?, ?, 'pending', ?)`,
-      ),
-    };
-    cache.set(sql, s);
-  }
-  return s;
-}
-
-type Row = Record<string, unknown>;
-
-function toSummary(r: Row): ApplicationSummary {
+function toSummary(r: SummaryRow): ApplicationSummary {
   let data: Record<string, unknown> = {};
   try {
-    data = JSON.parse(String(r.data ?? "{}")) as Record<string, unknown>;
+    data = JSON.parse(r.data || "{}") as Record<string, unknown>;
   } catch {
     // A hand-edited row must not break the resident's status view.
   }
-  return {
-    id: String(r.id),
-    reference: String(r.reference),
-    type: r.type as ApplicationType,
-    status: r.status as ApplicationStatus,
-    name: (r.name as string | null) ?? null,
-    idNumberMasked: (r.idNumberMasked as string | null) ?? null,
-    district: (r.district as string | null) ?? null,
-    data,
-    decisionReason: (r.decisionReason as string | null) ?? null,
-    infoRequest: (r.infoRequest as string | null) ?? null,
-    createdAt: Number(r.createdAt),
-    decidedAt: r.decidedAt == null ? null : Number(r.decidedAt),
-  };
+  return { ...r, type: r.type as ApplicationType, status: r.status as ApplicationStatus, data };
 }
 
-/** True when the reference is already taken (checked before quoting it in a reply). */
-export function referenceExists(sql: Database.Database, reference: string): boolean {
-  return statements(sql).exists.get(reference) !== undefined;
-}
+/** Applications residents submitted through guided flows, deletion requests, and staff decisions. */
+export class ApplicationRepo {
+  constructor(private readonly db: Database) {}
 
-/**
- * Inserts a pending application; run it as a TurnEffect so it commits with the reply that
- * quotes its reference. A reference taken in the meantime aborts the turn as stale, and the
- * engine runs it again with a fresh reference.
- */
-export function insertApplication(sql: Database.Database, residentId: string, app: NewApplication, now: number): string {
-  const id = randomUUID();
-  const info = statements(sql).insert.run(
-    id,
-    app.reference,
-    app.type,
-    residentId,
-    JSON.stringify(app.data),
-    app.name ?? null,
-    app.idNumberEnc ?? null,
-    app.idNumberHash ?? null,
-    app.idNumberMasked ?? null,
-    app.phone ?? null,
-    app.district ?? null,
-    now,
-    now,
-  );
-  if (info.changes !== 1) throw new StaleConversationError();
-  return id;
-}
+  /** True when the reference is already taken (checked before quoting it in a reply). */
+  async referenceExists(reference: string): Promise<boolean> {
+    return Boolean(await this.db.k.selectFrom("Application").select("id").where("reference", "=", reference).executeTakeFirst());
+  }
 
-/** The application insert as a write of the current turn. */
-export function applicationEffect(app: NewApplication): TurnEffect {
-  return (tx) => {
-    insertApplication(tx.sql, tx.residentId, app, tx.now);
-  };
-}
+  /**
+   * Inserts a pending application in the turn that quotes its reference. A reference taken in
+   * the meantime aborts the turn as stale, and the engine runs it again with a fresh reference.
+   */
+  async submit(tx: Executor, residentId: string, app: NewApplication, now: number): Promise<string> {
+    const id = randomUUID();
+    const result = await tx
+      .insertInto("Application")
+      .values({
+        id,
+        reference: app.reference,
+        type: app.type,
+        status: "pending",
+        residentId,
+        data: JSON.stringify(app.data),
+        name: app.name ?? null,
+        idNumberEnc: app.idNumberEnc ?? null,
+        idNumberHash: app.idNumberHash ?? null,
+        idNumberMasked: app.idNumberMasked ?? null,
+        phone: app.phone ?? null,
+        district: app.district ?? null,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflict((oc) => oc.column("reference").doNothing())
+      .executeTakeFirst();
+    if (result.numInsertedOrUpdatedRows !== 1n) throw new StaleConversationError();
+    return id;
+  }
 
-/** A resident's applications, newest first. */
-export function listApplications(sql: Database.Database, residentId: string, limit = 10): ApplicationSummary[] {
-  return (statements(sql).list.all(residentId, limit) as Row[]).map(toSummary);
-}
+  /** A resident's applications, newest first. */
+  async listForResident(residentId: string, limit = 10): Promise<ApplicationSummary[]> {
+    const rows = await this.db.k
+      .selectFrom("Application")
+      .select(SUMMARY)
+      .where("residentId", "=", residentId)
+      .orderBy("createdAt", "desc")
+      .orderBy("reference", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map(toSummary);
+  }
 
-/** One of the resident's own applications by its reference (others' references find nothing). */
-export function findApplication(sql: Database.Database, residentId: string, reference: string): ApplicationSummary | null {
-  const row = statements(sql).byReference.get(residentId, reference.toUpperCase()) as Row | undefined;
-  return row ? toSummary(row) : null;
-}
+  /** One of the resident's own applications by its reference (others' references find nothing). */
+  async findByReference(residentId: string, reference: string): Promise<ApplicationSummary | null> {
+    const row = await this.db.k
+      .selectFrom("Application")
+      .select(SUMMARY)
+      .where("residentId", "=", residentId)
+      .where("reference", "=", reference.toUpperCase())
+      .executeTakeFirst();
+    return row ? toSummary(row) : null;
+  }
 
-/** The resident's latest application of a type that was not rejected. */
-export function latestApplication(sql: Database.Database, residentId: string, type: ApplicationType): PreviousApplication | null {
-  const row = statements(sql).latest.get(residentId, type) as Row | undefined;
-  if (!row) return null;
-  return {
-    ...toSummary(row),
-    idNumberEnc: (row.idNumberEnc as string | null) ?? null,
-    idNumberHash: (row.idNumberHash as string | null) ?? null,
-  };
-}
+  /** The resident's latest application of a type that was not rejected. */
+  async latest(residentId: string, type: ApplicationType): Promise<PreviousApplication | null> {
+    const row = await this.db.k
+      .selectFrom("Application")
+      .select([...SUMMARY, "idNumberEnc", "idNumberHash"])
+      .where("residentId", "=", residentId)
+      .where("type", "=", type)
+      .where("status", "<>", "rejected")
+      .orderBy("createdAt", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return row ? { ...toSummary(row), idNumberEnc: row.idNumberEnc, idNumberHash: row.idNumberHash } : null;
+  }
 
-/** True when the resident already has a deletion request waiting for staff. */
-export function hasPendingDeletion(sql: Database.Database, residentId: string): boolean {
-  return statements(sql).pendingDeletion.get(residentId) !== undefined;
-}
+  /** True when the resident already has a deletion request waiting for staff. */
+  async hasPendingDeletion(residentId: string): Promise<boolean> {
+    const row = await this.db.k
+      .selectFrom("DeletionRequest")
+      .select("id")
+      .where("residentId", "=", residentId)
+      .where("status", "=", "pending")
+      .executeTakeFirst();
+    return Boolean(row);
+  }
 
-/** Records a PIPL deletion request for staff, once while one is pending. */
-export function deletionRequestEffect(): TurnEffect {
-  return (tx) => {
-    const s = statements(tx.sql);
-    if (s.pendingDeletion.get(tx.residentId)) return;
-    s.insertDeletion.run(randomUUID(), tx.residentId, tx.now);
-  };
+  /** Records a PIPL deletion request for staff, once while one is pending. */
+  async requestDeletion(tx: Executor, residentId: string, now: number): Promise<void> {
+    const pending = await tx
+      .selectFrom("DeletionRequest")
+      .select("id")
+      .where("residentId", "=", residentId)
+      .where("status", "=", "pending")
+      .executeTakeFirst();
+    if (!pending) {
+      await tx
+        .insertInto("DeletionRequest")
+        .values({ id: randomUUID(), residentId, status: "pending", createdAt: now })
+        .execute();
+    }
+  }
+
+  /** The application a resident was asked about, if it still waits for their answer. */
+  async findOpenInfoRequest(
+    applicationId: string,
+    residentId: string,
+  ): Promise<{ id: string; reference: string; type: string } | null> {
+    const row = await this.db.k
+      .selectFrom("Application")
+      .select(["id", "reference", "type"])
+      .where("id", "=", applicationId)
+      .where("residentId", "=", residentId)
+      .where("status", "=", "info_requested")
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  /** Attaches the resident's answer and puts the application back in the review queue. */
+  async answerInfoRequest(
+    tx: Executor,
+    applicationId: string,
+    residentId: string,
+    answer: string,
+    now: number,
+  ): Promise<boolean> {
+    const row = await tx
+      .selectFrom("Application")
+      .select("infoRequest")
+      .where("id", "=", applicationId)
+      .where("residentId", "=", residentId)
+      .where("status", "=", "info_requested")
+      .executeTakeFirst();
+    if (!row) return false;
+    let record: Partial<InfoRequestRecord> = {};
+    try {
+      record = row.infoRequest ? (JSON.parse(row.infoRequest) as InfoRequestRecord) : {};
+    } catch {
+      record = { question: row.infoRequest ?? "" };
+    }
+    const next = { ...record, answer: record.answer ? `${record.answer}\n${answer}` : answer, answeredAt: now };
+    await tx
+      .updateTable("Application")
+      .set({ status: "pending", infoRequest: JSON.stringify(next), updatedAt: now })
+      .where("id", "=", applicationId)
+      .where("status", "=", "info_requested")
+      .execute();
+    return true;
+  }
+
+  // ------------------------------------------------------------------ staff
+
+  private staffSelect() {
+    return this.db.k
+      .selectFrom("Application as a")
+      .innerJoin("Resident as r", "r.id", "a.residentId")
+      .leftJoin("StaffUser as u", "u.id", "a.decidedBy")
+      .select([
+        "a.id",
+        "a.reference",
+        "a.type",
+        "a.status",
+        "a.residentId",
+        "r.channel",
+        "r.channelUserId as userId",
+        "r.displayName",
+        "a.data",
+        "a.name",
+        "a.idNumberEnc",
+        "a.idNumberHash",
+        "a.idNumberMasked",
+        "a.phone",
+        "a.district",
+        "a.decisionReason",
+        "a.infoRequest",
+        "a.decidedBy",
+        "u.username as decidedByName",
+        "a.decidedAt",
+        "a.createdAt",
+        "a.updatedAt",
+      ]);
+  }
+
+  /** Applications for review, oldest first (the order they should be handled in). */
+  async listForStaff(f: ApplicationFilter): Promise<{ items: StaffApplicationRow[]; total: number }> {
+    let count = this.db.k.selectFrom("Application as a").select((eb) => eb.fn.countAll<number>().as("n"));
+    let items = this.staffSelect();
+    if (f.type) {
+      count = count.where("a.type", "=", f.type);
+      items = items.where("a.type", "=", f.type);
+    }
+    if (f.status) {
+      count = count.where("a.status", "=", f.status);
+      items = items.where("a.status", "=", f.status);
+    }
+    if (f.district) {
+      count = count.where("a.district", "=", f.district);
+      items = items.where("a.district", "=", f.district);
+    }
+    if (f.from !== undefined) {
+      count = count.where("a.createdAt", ">=", f.from);
+      items = items.where("a.createdAt", ">=", f.from);
+    }
+    if (f.to !== undefined) {
+      count = count.where("a.createdAt", "<", f.to);
+      items = items.where("a.createdAt", "<", f.to);
+    }
+    const [total, rows] = await Promise.all([
+      count.executeTakeFirstOrThrow(),
+      items.orderBy("a.createdAt", "asc").orderBy("a.reference").limit(f.limit).offset(f.offset).execute(),
+    ]);
+    return { items: rows, total: Number(total.n) };
+  }
+
+  async findForStaff(id: string): Promise<StaffApplicationRow | null> {
+    return (await this.staffSelect().where("a.id", "=", id).executeTakeFirst()) ?? null;
+  }
+
+  async listForResidentStaff(residentId: string): Promise<StaffApplicationRow[]> {
+    return this.staffSelect().where("a.residentId", "=", residentId).orderBy("a.createdAt", "desc").execute();
+  }
+
+  /** Records a decision if the application is still in `ifStatus` (else ConflictError). */
+  async decide(
+    tx: Executor,
+    d: {
+      applicationId: string;
+      ifStatus: string;
+      status: string;
+      decisionReason: string | null;
+      decidedBy: string;
+      decided: boolean;
+      infoRequest?: string | undefined;
+    },
+    now: number,
+  ): Promise<void> {
+    const result = await tx
+      .updateTable("Application")
+      .set({
+        status: d.status,
+        decisionReason: d.decisionReason,
+        decidedBy: d.decidedBy,
+        updatedAt: now,
+        ...(d.decided ? { decidedAt: now } : {}),
+        ...(d.infoRequest !== undefined ? { infoRequest: d.infoRequest } : {}),
+      })
+      .where("id", "=", d.applicationId)
+      .where("status", "=", d.ifStatus)
+      .executeTakeFirst();
+    if (result.numUpdatedRows !== 1n) throw new ConflictError("application");
+  }
 }

@@ -1,15 +1,7 @@
-import type Database from "better-sqlite3";
+import type { AuditEntry } from "../domain/audit.ts";
+import type { Database, Executor } from "./db.ts";
 
-export interface AuditEntry {
-  staffUserId: string | null;
-  username: string | null;
-  /** What was done, e.g. conversation.view, application.reveal_id, application.decide. */
-  action: string;
-  targetType?: string | null;
-  targetId?: string | null;
-  /** Short, non-personal detail (never an ID number). */
-  detail?: string | null;
-}
+export type { AuditEntry };
 
 export interface AuditRow {
   id: number;
@@ -22,36 +14,6 @@ export interface AuditRow {
   createdAt: number;
 }
 
-/** Appends one audit row; call it inside the transaction of the action it records. */
-export function recordAudit(sql: Database.Database, entry: AuditEntry, now: number): void {
-  sql
-    .prepare(
-      `INSERT INTO "AuditLog" (staffUserId, username, action, targetType, targetId, detail, createdAt)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      entry.staffUserId,
-      entry.username,
-      entry.action,
-      entry.targetType ?? null,
-      entry.targetId ?? null,
-      entry.detail ?? null,
-      now,
-    );
-}
-
-/**
- * Records a read of personal data unless the same person already read the same thing within
- * `windowMs`: the console refreshes an open conversation every few seconds, and one row per
- * refresh would bury the audit log without saying anything new.
- */
-export function recordReadAudit(sql: Database.Database, entry: AuditEntry, now: number, windowMs: number): void {
-  const recent = sql
-    .prepare(`SELECT 1 FROM "AuditLog" WHERE staffUserId IS ? AND action = ? AND targetId IS ? AND createdAt > ? LIMIT 1`)
-    .get(entry.staffUserId, entry.action, entry.targetId ?? null, now - windowMs);
-  if (!recent) recordAudit(sql, entry, now);
-}
-
 export interface AuditQuery {
   action?: string | undefined;
   staffUserId?: string | undefined;
@@ -61,31 +23,53 @@ export interface AuditQuery {
   limit: number;
 }
 
-/** Newest first. */
-export function listAudit(sql: Database.Database, q: AuditQuery): AuditRow[] {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  if (q.action) {
-    where.push("action = ?");
-    args.push(q.action);
+/** The staff audit log: who did what to which record, when. */
+export class AuditRepo {
+  constructor(private readonly db: Database) {}
+
+  /** Appends one row; with `tx`, inside the transaction of the action it records. */
+  async record(entry: AuditEntry, now: number, tx: Executor = this.db.k): Promise<void> {
+    await tx
+      .insertInto("AuditLog")
+      .values({
+        staffUserId: entry.staffUserId,
+        username: entry.username,
+        action: entry.action,
+        targetType: entry.targetType ?? null,
+        targetId: entry.targetId ?? null,
+        detail: entry.detail ?? null,
+        createdAt: now,
+      })
+      .execute();
   }
-  if (q.staffUserId) {
-    where.push("staffUserId = ?");
-    args.push(q.staffUserId);
+
+  /**
+   * Records a read of personal data unless the same person already read the same thing within
+   * `windowMs`: the console refreshes an open conversation every few seconds, and one row per
+   * refresh would bury the audit log without saying anything new.
+   */
+  async recordRead(entry: AuditEntry, now: number, windowMs: number): Promise<void> {
+    const recent = await this.db.k
+      .selectFrom("AuditLog")
+      .select("id")
+      .where("staffUserId", "is not distinct from", entry.staffUserId)
+      .where("action", "=", entry.action)
+      .where("targetId", "is not distinct from", entry.targetId ?? null)
+      .where("createdAt", ">", now - windowMs)
+      .limit(1)
+      .executeTakeFirst();
+    if (!recent) await this.record(entry, now);
   }
-  if (q.targetId) {
-    where.push("targetId = ?");
-    args.push(q.targetId);
+
+  /** Newest first. */
+  async list(q: AuditQuery): Promise<AuditRow[]> {
+    let query = this.db.k
+      .selectFrom("AuditLog")
+      .select(["id", "staffUserId", "username", "action", "targetType", "targetId", "detail", "createdAt"]);
+    if (q.action) query = query.where("action", "=", q.action);
+    if (q.staffUserId) query = query.where("staffUserId", "=", q.staffUserId);
+    if (q.targetId) query = query.where("targetId", "=", q.targetId);
+    if (q.before) query = query.where("id", "<", q.before);
+    return query.orderBy("id", "desc").limit(q.limit).execute();
   }
-  if (q.before) {
-    where.push("id < ?");
-    args.push(q.before);
-  }
-  const rows = sql
-    .prepare(
-      `SELECT id, staffUserId, username, action, targetType, targetId, detail, createdAt FROM "AuditLog"
-       ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`,
-    )
-    .all(...args, q.limit) as AuditRow[];
-  return rows.map((r) => ({ ...r, id: Number(r.id), createdAt: Number(r.createdAt) }));
 }

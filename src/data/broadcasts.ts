@@ -1,6 +1,9 @@
-import type Database from "better-sqlite3";
-import type { ChannelId } from "../dialog/types.ts";
-import { orderedId } from "./outbox.ts";
+import { type ExpressionBuilder, sql } from "kysely";
+import type { AuditEntry } from "../domain/audit.ts";
+import { orderedId } from "../domain/ids.ts";
+import type { ChannelId } from "../domain/types.ts";
+import type { AuditRepo } from "./audit.ts";
+import type { Database, DB } from "./db.ts";
 
 export interface Audience {
   channel?: ChannelId | undefined;
@@ -31,176 +34,281 @@ export interface BroadcastProgress extends BroadcastRow {
   unknown: number;
 }
 
-/**
- * Who a broadcast reaches: residents who accept notices, optionally on one channel and in one
- * district, and only on channels this instance can deliver to (a queued message for a channel
- * that is switched off would never finish).
- */
-function audienceWhere(audience: Audience, channels: readonly ChannelId[]): { where: string; params: unknown[] } {
-  const parts = ["r.acceptsNotices = 1"];
-  const params: unknown[] = [];
-  const allowed = audience.channel ? channels.filter((c) => c === audience.channel) : [...channels];
-  // `|| ''` keeps the planner off the channel and district indexes: the chunks walk the primary
-  // key in order (r.id > ?), and an index on channel would mean sorting every resident per chunk.
-  parts.push(allowed.length ? `(r.channel || '') IN (${allowed.map(() => "?").join(", ")})` : "1 = 0");
-  params.push(...allowed);
-  if (audience.district) {
-    parts.push("(r.district || '') = ?");
-    params.push(audience.district);
-  }
-  return { where: parts.join(" AND "), params };
-}
+type RawBroadcast = Omit<BroadcastRow, "audience" | "status"> & { audience: string; status: string };
 
-export function countAudience(sql: Database.Database, audience: Audience, channels: readonly ChannelId[]): number {
-  const { where, params } = audienceWhere(audience, channels);
-  return Number((sql.prepare(`SELECT count(*) AS n FROM "Resident" r WHERE ${where}`).get(...params) as { n: number }).n);
-}
-
-export function insertBroadcast(
-  sql: Database.Database,
-  input: { text: string; audience: Audience; recipients: number; createdBy: string | null },
-  now: number,
-): string {
-  const id = orderedId(now);
-  sql
-    .prepare(
-      `INSERT INTO "Broadcast" (id, text, audience, status, recipients, createdBy, createdAt, updatedAt)
-       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`,
-    )
-    .run(id, input.text, JSON.stringify(input.audience), input.recipients, input.createdBy, now, now);
-  return id;
-}
-
-/**
- * Queues the next chunk of a broadcast's recipients after resident id `after` with one
- * INSERT … SELECT (memory stays flat however large the audience). Delivery ids are
- * b:<broadcastId>:<residentId>: in resident order, so a million inserts append to the primary-key
- * index rather than landing on random pages (random ids made this ten times slower). Idempotent thanks to the
- * dedupe key broadcast:<id>:<residentId>, so an interrupted broadcast can simply run again.
- * Returns the last resident id of the chunk (null when done or cancelled) and how many were queued.
- */
-export function enqueueBroadcastChunk(
-  sql: Database.Database,
-  broadcast: { id: string; text: string; audience: Audience },
-  channels: readonly ChannelId[],
-  after: string,
-  limit: number,
-  now: number,
-): { last: string | null; queued: number } {
-  const { where, params } = audienceWhere(broadcast.audience, channels);
-  const tx = sql.transaction(() => {
-    const status = sql.prepare(`SELECT status FROM "Broadcast" WHERE id = ?`).get(broadcast.id) as { status: string } | undefined;
-    if (status?.status !== "queued") return { last: null, queued: 0 };
-    const bound = sql
-      .prepare(`SELECT max(id) AS last FROM (SELECT r.id FROM "Resident" r WHERE ${where} AND r.id > ? ORDER BY r.id LIMIT ?)`)
-      .get(...params, after, limit) as { last: string | null };
-    if (!bound.last) return { last: null, queued: 0 };
-    const inserted = sql
-      .prepare(`
-        INSERT INTO "Delivery" (id, dedupeKey, residentId, channel, kind, text, status, attempts, notBefore, broadcastId, createdAt, updatedAt)
-        SELECT 'b:' || ? || ':' || r.id, 'broadcast:' || ? || ':' || r.id, r.id, r.channel, 'broadcast', ?, 'pending', 0, ?, ?, ?, ?
-        FROM "Resident" r WHERE ${where} AND r.id > ? AND r.id <= ?
-        ON CONFLICT(dedupeKey) DO NOTHING`)
-      .run(broadcast.id, broadcast.id, broadcast.text, now, broadcast.id, now, now, ...params, after, bound.last);
-    return { last: bound.last, queued: inserted.changes };
-  });
-  return tx.immediate();
-}
-
-/** All recipients are queued: the broadcast is now being sent; recipients = deliveries actually queued. */
-export function finishEnqueue(sql: Database.Database, id: string, now: number): void {
-  sql
-    .prepare(`
-      UPDATE "Broadcast" SET status = 'sending', updatedAt = ?,
-        recipients = (SELECT count(*) FROM "Delivery" d WHERE d.broadcastId = "Broadcast".id)
-      WHERE id = ? AND status = 'queued'`)
-    .run(now, id);
-}
-
-function toRow(r: Record<string, unknown>): BroadcastRow {
+function toRow(r: RawBroadcast): BroadcastRow {
   let audience: Audience = {};
   try {
-    audience = JSON.parse(r.audience as string) as Audience;
+    audience = JSON.parse(r.audience) as Audience;
   } catch {
     // an unreadable filter is shown as "everyone"
   }
-  return {
-    id: r.id as string,
-    text: r.text as string,
-    audience,
-    status: r.status as BroadcastStatus,
-    recipients: Number(r.recipients),
-    createdBy: (r.createdBy as string | null) ?? null,
-    createdAt: Number(r.createdAt),
-    updatedAt: Number(r.updatedAt),
-  };
+  return { ...r, audience, status: r.status as BroadcastStatus };
 }
 
-export function getBroadcast(sql: Database.Database, id: string): BroadcastRow | null {
-  const row = sql.prepare(`SELECT * FROM "Broadcast" WHERE id = ?`).get(id) as Record<string, unknown> | undefined;
-  return row ? toRow(row) : null;
-}
+/** Staff broadcasts and the queueing of their recipients. */
+export class BroadcastRepo {
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditRepo,
+  ) {}
 
-/** Broadcasts still being queued (e.g. interrupted by a restart). */
-export function queuedBroadcasts(sql: Database.Database): BroadcastRow[] {
-  return (
-    sql.prepare(`SELECT * FROM "Broadcast" WHERE status = 'queued' ORDER BY createdAt`).all() as Record<string, unknown>[]
-  ).map(toRow);
-}
-
-/** Cancelled broadcasts whose deliveries are not all marked yet (a restart interrupted the cancel). */
-export function cancelledWithPending(sql: Database.Database): string[] {
-  return sql
-    .prepare(`
-      SELECT b.id FROM "Broadcast" b WHERE b.status = 'cancelled'
-        AND EXISTS (SELECT 1 FROM "Delivery" d WHERE d.broadcastId = b.id AND d.status = 'pending')`)
-    .pluck()
-    .all() as string[];
-}
-
-/**
- * A broadcast with its delivery counts; a finished one is marked done. Once cancelled, what is
- * still waiting counts as cancelled (it will never be sent) even while the rows are being marked.
- */
-export function broadcastProgress(sql: Database.Database, id: string, now: number): BroadcastProgress | null {
-  const row = getBroadcast(sql, id);
-  if (!row) return null;
-  const counts = { sent: 0, failed: 0, pending: 0, cancelled: 0, unknown: 0 };
-  const rows = sql.prepare(`SELECT status, count(*) AS n FROM "Delivery" WHERE broadcastId = ? GROUP BY status`).all(id) as {
-    status: string;
-    n: number;
-  }[];
-  for (const { status, n } of rows) {
-    if (status === "pending" && row.status === "cancelled") counts.cancelled += Number(n);
-    else if (status === "pending" || status === "sending") counts.pending += Number(n);
-    else if (status in counts) counts[status as keyof typeof counts] += Number(n);
+  /**
+   * Who a broadcast reaches: residents who accept notices, optionally on one channel and in one
+   * district, and only on channels that can deliver (a queued message for a channel that is
+   * switched off would never finish). `reachable` narrows further (WeChat: friends only).
+   */
+  private audienceFilter(audience: Audience, channels: readonly ChannelId[]) {
+    const allowed = audience.channel ? channels.filter((c) => c === audience.channel) : [...channels];
+    return (eb: ExpressionBuilder<DB & { r: DB["Resident"] }, "r">) => {
+      // `|| ''` keeps the planner off the channel and district indexes: the chunks walk the
+      // primary key in order (r.id > ?), and an index on channel would mean sorting every
+      // resident per chunk.
+      const parts = [
+        eb("r.acceptsNotices", "=", true),
+        allowed.length ? eb(sql`(r.channel || '')`, "in", allowed) : eb.lit(false),
+      ];
+      if (audience.district) parts.push(eb(sql`(r.district || '')`, "=", audience.district));
+      return eb.and(parts);
+    };
   }
-  if (row.status === "sending" && counts.pending === 0) {
-    sql.prepare(`UPDATE "Broadcast" SET status = 'done', updatedAt = ? WHERE id = ? AND status = 'sending'`).run(now, id);
-    row.status = "done";
+
+  async countAudience(audience: Audience, channels: readonly ChannelId[]): Promise<number> {
+    const row = await this.db.k
+      .selectFrom("Resident as r")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where(this.audienceFilter(audience, channels))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
-  return { ...row, ...counts };
-}
 
-export function listBroadcasts(sql: Database.Database, limit: number, now: number): BroadcastProgress[] {
-  const ids = sql.prepare(`SELECT id FROM "Broadcast" ORDER BY createdAt DESC LIMIT ?`).all(limit) as { id: string }[];
-  return ids.map(({ id }) => broadcastProgress(sql, id, now) as BroadcastProgress);
-}
+  /** The broadcast row, with its audit row in the same transaction. */
+  async create(
+    input: { text: string; audience: Audience; recipients: number; createdBy: string | null },
+    now: number,
+    audit: (id: string) => AuditEntry,
+  ): Promise<string> {
+    const id = orderedId(now);
+    await this.db.k.transaction().execute(async (tx) => {
+      await tx
+        .insertInto("Broadcast")
+        .values({
+          id,
+          text: input.text,
+          audience: JSON.stringify(input.audience),
+          status: "queued",
+          recipients: input.recipients,
+          createdBy: input.createdBy,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .execute();
+      await this.audit.record(audit(id), now, tx);
+    });
+    return id;
+  }
 
-/** Marks the broadcast cancelled (stops queueing); returns false when it was already finished or cancelled. */
-export function markBroadcastCancelled(sql: Database.Database, id: string, now: number): boolean {
-  return (
-    sql
-      .prepare(`UPDATE "Broadcast" SET status = 'cancelled', updatedAt = ? WHERE id = ? AND status IN ('queued', 'sending')`)
-      .run(now, id).changes === 1
-  );
-}
+  /**
+   * Queues the next chunk of a broadcast's recipients after resident id `after` with one
+   * INSERT … SELECT (memory stays flat however large the audience). Delivery ids are
+   * b:<broadcastId>:<residentId>: in resident order, so a million inserts append to the
+   * primary-key index rather than landing on random pages. Idempotent thanks to the dedupe key
+   * broadcast:<id>:<residentId>, so an interrupted broadcast can simply run again. Returns the
+   * last resident id of the chunk (null when done or cancelled) and how many were queued.
+   */
+  async enqueueChunk(
+    broadcast: { id: string; text: string; audience: Audience },
+    channels: readonly ChannelId[],
+    after: string,
+    limit: number,
+    now: number,
+  ): Promise<{ last: string | null; queued: number }> {
+    const filter = this.audienceFilter(broadcast.audience, channels);
+    return this.db.k.transaction().execute(async (tx) => {
+      const status = await tx.selectFrom("Broadcast").select("status").where("id", "=", broadcast.id).executeTakeFirst();
+      if (status?.status !== "queued") return { last: null, queued: 0 };
+      const bound = await tx
+        .selectFrom((eb) =>
+          eb
+            .selectFrom("Resident as r")
+            .select("r.id")
+            .where(filter)
+            .where("r.id", ">", after)
+            .orderBy("r.id")
+            .limit(limit)
+            .as("chunk"),
+        )
+        .select((eb) => eb.fn.max("chunk.id").as("last"))
+        .executeTakeFirst();
+      const last = (bound?.last as string | null | undefined) ?? null;
+      if (!last) return { last: null, queued: 0 };
+      const text = (v: string) => sql<string>`cast(${v} as text)`;
+      const inserted = await tx
+        .insertInto("Delivery")
+        .columns([
+          "id",
+          "dedupeKey",
+          "residentId",
+          "channel",
+          "kind",
+          "text",
+          "status",
+          "attempts",
+          "notBefore",
+          "broadcastId",
+          "createdAt",
+          "updatedAt",
+        ])
+        .expression((eb) =>
+          eb
+            .selectFrom("Resident as r")
+            .select([
+              sql<string>`${text(`b:${broadcast.id}:`)} || r.id`.as("id"),
+              sql<string>`${text(`broadcast:${broadcast.id}:`)} || r.id`.as("dedupeKey"),
+              "r.id as residentId",
+              "r.channel",
+              sql<string>`'broadcast'`.as("kind"),
+              text(broadcast.text).as("text"),
+              sql<string>`'pending'`.as("status"),
+              sql<number>`0`.as("attempts"),
+              sql<number>`cast(${now} as bigint)`.as("notBefore"),
+              text(broadcast.id).as("broadcastId"),
+              sql<number>`cast(${now} as bigint)`.as("createdAt"),
+              sql<number>`cast(${now} as bigint)`.as("updatedAt"),
+            ])
+            .where(filter)
+            .where("r.id", ">", after)
+            .where("r.id", "<=", last),
+        )
+        .onConflict((oc) => oc.column("dedupeKey").doNothing())
+        .executeTakeFirst();
+      return { last, queued: Number(inserted.numInsertedOrUpdatedRows ?? 0n) };
+    });
+  }
 
-/** Cancels up to `limit` of the broadcast's pending deliveries; returns how many. */
-export function cancelPendingChunk(sql: Database.Database, id: string, limit: number, now: number): number {
-  return sql
-    .prepare(`
-      UPDATE "Delivery" SET status = 'cancelled', updatedAt = ?
-      WHERE id IN (SELECT id FROM "Delivery" WHERE broadcastId = ? AND status = 'pending' LIMIT ?) AND status = 'pending'`)
-    .run(now, id, limit).changes;
+  /** All recipients are queued: the broadcast is now being sent; recipients = deliveries actually queued. */
+  async finishEnqueue(id: string, now: number): Promise<void> {
+    await this.db.k
+      .updateTable("Broadcast")
+      .set((eb) => ({
+        status: "sending",
+        updatedAt: now,
+        recipients: eb
+          .selectFrom("Delivery as d")
+          .select((e) => e.fn.countAll<number>().as("n"))
+          .whereRef("d.broadcastId", "=", "Broadcast.id"),
+      }))
+      .where("id", "=", id)
+      .where("status", "=", "queued")
+      .execute();
+  }
+
+  async get(id: string): Promise<BroadcastRow | null> {
+    const row = await this.db.k.selectFrom("Broadcast").selectAll().where("id", "=", id).executeTakeFirst();
+    return row ? toRow(row) : null;
+  }
+
+  /** Broadcasts still being queued (e.g. interrupted by a restart). */
+  async queued(): Promise<BroadcastRow[]> {
+    return (
+      await this.db.k.selectFrom("Broadcast").selectAll().where("status", "=", "queued").orderBy("createdAt").execute()
+    ).map(toRow);
+  }
+
+  /** Cancelled broadcasts whose deliveries are not all marked yet (a restart interrupted the cancel). */
+  async cancelledWithPending(): Promise<string[]> {
+    const rows = await this.db.k
+      .selectFrom("Broadcast as b")
+      .select("b.id")
+      .where("b.status", "=", "cancelled")
+      .where((eb) =>
+        eb.exists(
+          eb.selectFrom("Delivery as d").select("d.id").whereRef("d.broadcastId", "=", "b.id").where("d.status", "=", "pending"),
+        ),
+      )
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * A broadcast with its delivery counts; a finished one is marked done. Once cancelled, what is
+   * still waiting counts as cancelled (it will never be sent) even while the rows are being marked.
+   */
+  async progress(id: string, now: number): Promise<BroadcastProgress | null> {
+    const row = await this.get(id);
+    if (!row) return null;
+    const counts = { sent: 0, failed: 0, pending: 0, cancelled: 0, unknown: 0 };
+    const rows = await this.db.k
+      .selectFrom("Delivery")
+      .select((eb) => ["status", eb.fn.countAll<number>().as("n")])
+      .where("broadcastId", "=", id)
+      .groupBy("status")
+      .execute();
+    for (const { status, n } of rows) {
+      if (status === "pending" && row.status === "cancelled") counts.cancelled += Number(n);
+      else if (status === "pending" || status === "sending") counts.pending += Number(n);
+      else if (status in counts) counts[status as keyof typeof counts] += Number(n);
+    }
+    if (row.status === "sending" && counts.pending === 0) {
+      await this.db.k
+        .updateTable("Broadcast")
+        .set({ status: "done", updatedAt: now })
+        .where("id", "=", id)
+        .where("status", "=", "sending")
+        .execute();
+      row.status = "done";
+    }
+    return { ...row, ...counts };
+  }
+
+  async list(limit: number, now: number): Promise<BroadcastProgress[]> {
+    const ids = await this.db.k.selectFrom("Broadcast").select("id").orderBy("createdAt", "desc").limit(limit).execute();
+    const out: BroadcastProgress[] = [];
+    for (const { id } of ids) {
+      const p = await this.progress(id, now);
+      if (p) out.push(p);
+    }
+    return out;
+  }
+
+  /** Marks the broadcast cancelled (stops queueing and sending at once); false when already finished or cancelled. */
+  async markCancelled(id: string, now: number, audit: AuditEntry): Promise<boolean> {
+    return this.db.k.transaction().execute(async (tx) => {
+      const r = await tx
+        .updateTable("Broadcast")
+        .set({ status: "cancelled", updatedAt: now })
+        .where("id", "=", id)
+        .where("status", "in", ["queued", "sending"])
+        .executeTakeFirst();
+      if (r.numUpdatedRows !== 1n) return false;
+      await this.audit.record(audit, now, tx);
+      return true;
+    });
+  }
+
+  /**
+   * Cancels up to `limit` of the broadcast's deliveries not yet handed to the channel (pending,
+   * or claimed by a dispatcher that has not sent them yet); returns how many.
+   */
+  async cancelChunk(id: string, limit: number, now: number): Promise<number> {
+    const k = this.db.k;
+    const r = await k
+      .updateTable("Delivery")
+      .set({ status: "cancelled", updatedAt: now, leaseOwner: null, leaseUntil: null })
+      .where(
+        "id",
+        "in",
+        k
+          .selectFrom("Delivery")
+          .select("id")
+          .where("broadcastId", "=", id)
+          .where((eb) =>
+            eb.or([eb("status", "=", "pending"), eb.and([eb("status", "=", "sending"), eb("handedAt", "is", null)])]),
+          )
+          .limit(limit),
+      )
+      .where((eb) => eb.or([eb("status", "=", "pending"), eb.and([eb("status", "=", "sending"), eb("handedAt", "is", null)])]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
 }

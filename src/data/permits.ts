@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type Database from "better-sqlite3";
 import { z } from "zod";
-import { channelIds } from "../dialog/types.ts";
-import { addYear, daysBetween, isIsoDate, localDate } from "../reminders/calendar.ts";
+import { addYear, daysBetween, isIsoDate, localDate } from "../domain/calendar.ts";
+import { channelIds } from "../domain/types.ts";
+import type { AuditEntry } from "../domain/audit.ts";
+import type { AuditRepo } from "./audit.ts";
+import type { Database, Executor } from "./db.ts";
 
 /** One permit as the permit office exports it (POST /api/v1/staff/permits, the CSV import). */
 export const permitRowSchema = z.object({
@@ -35,123 +37,52 @@ export interface RowRejection {
   errors: string[];
 }
 
-/** Validates rows one by one: good rows are kept, each bad row is reported with its reasons. */
+/**
+ * Validates rows one by one: good rows are kept, each bad row is reported with its reasons. A
+ * permit number given twice in one upload is ambiguous (which holder, which date?): every row
+ * carrying it is refused and reported, none applied.
+ */
 export function validatePermitRows(rows: readonly unknown[], indexOffset = 0): { valid: PermitRow[]; rejected: RowRejection[] } {
+  const parsed = rows.map((row) => permitRowSchema.safeParse(row));
+  const seen = new Map<string, number[]>();
+  parsed.forEach((p, i) => {
+    if (p.success) seen.set(p.data.permitNumber, [...(seen.get(p.data.permitNumber) ?? []), i + indexOffset]);
+  });
   const valid: PermitRow[] = [];
   const rejected: RowRejection[] = [];
-  rows.forEach((row, i) => {
-    const parsed = permitRowSchema.safeParse(row);
-    if (parsed.success) valid.push(parsed.data);
-    else {
-      rejected.push({
-        index: i + indexOffset,
-        errors: parsed.error.issues.map((issue) => {
-          const field = issue.path.join(".");
-          const message = issue.code === "invalid_type" && issue.path.length === 0 ? "row must be an object" : issue.message;
-          return field && !message.startsWith(field) ? `${field}: ${message}` : message;
-        }),
-      });
+  parsed.forEach((p, i) => {
+    if (p.success) {
+      const same = seen.get(p.data.permitNumber) ?? [];
+      if (same.length > 1) {
+        rejected.push({
+          index: i + indexOffset,
+          errors: [
+            `permitNumber ${p.data.permitNumber} appears ${same.length} times (rows ${same.join(", ")}): none of them was imported`,
+          ],
+        });
+      } else valid.push(p.data);
+      return;
     }
+    rejected.push({
+      index: i + indexOffset,
+      errors: p.error.issues.map((issue) => {
+        const field = issue.path.join(".");
+        const message = issue.code === "invalid_type" && issue.path.length === 0 ? "row must be an object" : issue.message;
+        return field && !message.startsWith(field) ? `${field}: ${message}` : message;
+      }),
+    });
   });
   return { valid, rejected };
 }
 
-interface PermitStatements {
-  insertResident: Database.Statement;
-  insertConversation: Database.Statement;
-  residentId: Database.Statement;
-  permitByNumber: Database.Statement;
-  upsert: Database.Statement;
-  cancelStale: Database.Statement;
-  permitsByHash: Database.Statement;
-  permitsByResident: Database.Statement;
-  moveEndorseBy: Database.Statement;
-  insertChatPermit: Database.Statement;
-  updateChatPermit: Database.Statement;
-}
-const cache = new WeakMap<Database.Database, PermitStatements>();
-
-function statements(sql: Database.Database): PermitStatements {
-  let s = cache.get(sql);
-  if (s) return s;
-  s = {
-    insertResident: sql.prepare(`
-      INSERT INTO "Resident" (id, channel, channelUserId, createdAt, lastSeenAt)
-      VALUES (?, ?, ?, ?, ?) ON CONFLICT(channel, channelUserId) DO NOTHING`),
-    insertConversation: sql.prepare(`
-      INSERT INTO "Conversation" (id, residentId, status, state, version, createdAt, updatedAt, lastMessageAt)
-      SELECT ?, r.id, 'bot', '{}', 0, ?, ?, ? FROM "Resident" r WHERE r.channel = ? AND r.channelUserId = ?
-      ON CONFLICT(residentId) DO NOTHING`),
-    residentId: sql.prepare(`SELECT id FROM "Resident" WHERE channel = ? AND channelUserId = ?`),
-    permitByNumber: sql.prepare(`SELECT id, endorseBy, residentId, idNumberHash FROM "Permit" WHERE permitNumber = ?`),
-    upsert: sql.prepare(`
-      INSERT INTO "Permit" (id, permitNumber, holderName, channel, channelUserId, residentId, endorseBy, createdAt, updatedAt)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT(permitNumber) DO UPDATE SET holderName = excluded.holderName, channel = excluded.channel,
-        channelUserId = excluded.channelUserId, residentId = excluded.residentId, endorseBy = excluded.endorseBy,
-        updatedAt = excluded.updatedAt`),
-    // A reminder still waiting (e.g. held by quiet hours) for a cycle that no longer applies.
-    cancelStale: sql.prepare(`
-      UPDATE "Delivery" SET status = 'cancelled', updatedAt = ?
-      WHERE status = 'pending' AND id IN (SELECT deliveryId FROM "Reminder" WHERE permitId = ? AND cycle <> ? AND deliveryId IS NOT NULL)`),
-    permitsByHash: sql.prepare(
-      `SELECT id, permitNumber, endorseBy, residentId, idNumberHash FROM "Permit" WHERE idNumberHash = ?`,
-    ),
-    permitsByResident: sql.prepare(
-      `SELECT id, permitNumber, endorseBy, residentId, idNumberHash FROM "Permit" WHERE residentId = ? LIMIT 2`,
-    ),
-    moveEndorseBy: sql.prepare(
-      `UPDATE "Permit" SET endorseBy = ?, idNumberHash = COALESCE(idNumberHash, ?), updatedAt = ? WHERE id = ?`,
-    ),
-    insertChatPermit: sql.prepare(`
-      INSERT INTO "Permit" (id, permitNumber, holderName, channel, channelUserId, residentId, idNumberHash, endorseBy, createdAt, updatedAt)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    updateChatPermit: sql.prepare(
-      `UPDATE "Permit" SET endorseBy = ?, residentId = ?, channel = ?, channelUserId = ?, updatedAt = ? WHERE id = ?`,
-    ),
-  };
-  cache.set(sql, s);
-  return s;
-}
-
-/**
- * The resident for (channel, userId), created with their conversation if they have never
- * written yet — a reminder can then be delivered, and their first message finds the same rows.
- */
-export function ensureResident(sql: Database.Database, channel: string, userId: string, now: number): string {
-  const s = statements(sql);
-  const existing = s.residentId.get(channel, userId) as { id: string } | undefined;
-  if (existing) return existing.id;
-  s.insertResident.run(randomUUID(), channel, userId, now, now);
-  s.insertConversation.run(randomUUID(), now, now, now, channel, userId);
-  return (s.residentId.get(channel, userId) as { id: string }).id;
-}
-
-/** Upserts validated rows by permit number in one transaction; returns how many were written. */
-export function upsertPermits(sql: Database.Database, rows: readonly PermitRow[], now: number): number {
-  const s = statements(sql);
-  const run = sql.transaction(() => {
-    for (const row of rows) {
-      const residentId = ensureResident(sql, row.channel, row.userId, now);
-      const before = s.permitByNumber.get(row.permitNumber) as { id: string; endorseBy: string } | undefined;
-      s.upsert.run(randomUUID(), row.permitNumber, row.holderName, row.channel, row.userId, residentId, row.endorseBy, now, now);
-      if (before && before.endorseBy !== row.endorseBy) s.cancelStale.run(now, before.id, row.endorseBy);
-    }
-    return rows.length;
-  });
-  return run.immediate();
-}
-
-/** The parts of an application this module reads (Application row from the staff engineer's decision). */
+/** The parts of an application an approved endorsement reads. */
 export interface EndorsementApplication {
-  id?: string;
   residentId: string;
   idNumberHash?: string | null;
-  /** The application's slots, as stored (JSON text) or parsed. */
-  data?: string | Record<string, unknown> | null;
+  data?: Record<string, unknown> | null;
 }
 
-interface PermitMatch {
+export interface PermitMatch {
   id: string;
   permitNumber: string;
   endorseBy: string;
@@ -159,117 +90,268 @@ interface PermitMatch {
   idNumberHash: string | null;
 }
 
-/** A permit due further out than this was already endorsed for this year: approving again changes nothing. */
-const ALREADY_ENDORSED_DAYS = 60;
-
-/**
- * Moves the matching permit's endorseBy on one year when staff approve a permit_endorsement
- * application. Call it inside the decision transaction on the same connection (ctx.db.sql).
- * Matched by ID-number hash, else by a permitNumber in the application data, else the
- * applicant's only permit. An on-time endorsement keeps the anniversary; a late one counts a
- * year from today (the permit restarts). Returns what changed, or null when no permit matched.
- */
-export function onEndorsementApproved(
-  sql: Database.Database,
-  application: EndorsementApplication,
-  now: number,
-  timeZone: string = process.env.TZ || "Asia/Shanghai",
-): { permitId: string; permitNumber: string; previous: string; endorseBy: string } | null {
-  const s = statements(sql);
-  const data = parseData(application.data);
-  let matches: PermitMatch[] = [];
-  if (application.idNumberHash) matches = s.permitsByHash.all(application.idNumberHash) as PermitMatch[];
-  const number = typeof data.permitNumber === "string" ? data.permitNumber.trim() : "";
-  if (!matches.length && number) {
-    const row = s.permitByNumber.get(number) as Omit<PermitMatch, "permitNumber"> | undefined;
-    if (row) matches = [{ ...row, permitNumber: number }];
-  }
-  if (!matches.length) {
-    const own = s.permitsByResident.all(application.residentId) as PermitMatch[];
-    if (own.length === 1) matches = own;
-  }
-  const permit = matches[0];
-  if (!permit) return null;
-  const today = localDate(now, timeZone);
-  const daysLeft = daysBetween(today, permit.endorseBy);
-  if (daysLeft > ALREADY_ENDORSED_DAYS) {
-    return { permitId: permit.id, permitNumber: permit.permitNumber, previous: permit.endorseBy, endorseBy: permit.endorseBy };
-  }
-  const next = daysLeft >= 0 ? addYear(permit.endorseBy) : addYear(today);
-  s.moveEndorseBy.run(next, application.idNumberHash ?? null, now, permit.id);
-  s.cancelStale.run(now, permit.id, next);
-  return { permitId: permit.id, permitNumber: permit.permitNumber, previous: permit.endorseBy, endorseBy: next };
-}
-
-function parseData(data: EndorsementApplication["data"]): Record<string, unknown> {
-  if (!data) return {};
-  if (typeof data !== "string") return data;
-  try {
-    const parsed = JSON.parse(data);
-    return parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
 export interface ChatPermitInput {
   residentId: string;
   channel: string;
   userId: string;
   /** Exactly one of permitNumber / idNumberHash identifies the permit. */
-  permitNumber?: string;
-  idNumberHash?: string;
+  permitNumber?: string | undefined;
+  idNumberHash?: string | undefined;
   holderName: string;
   endorseBy: string;
 }
 
 export type ChatPermitResult = { outcome: "created" | "updated"; permitNumber: string } | { outcome: "taken" };
 
-/** The permit a resident names in chat, if it exists: whose it is, for the reply before saving. */
-export function findChatPermit(
-  sql: Database.Database,
-  input: Pick<ChatPermitInput, "permitNumber" | "idNumberHash">,
-): PermitMatch | null {
-  const s = statements(sql);
-  if (input.idNumberHash) return ((s.permitsByHash.all(input.idNumberHash) as PermitMatch[])[0] ?? null) as PermitMatch | null;
-  if (input.permitNumber) {
-    const row = s.permitByNumber.get(input.permitNumber) as Omit<PermitMatch, "permitNumber"> | undefined;
-    return row ? { ...row, permitNumber: input.permitNumber } : null;
-  }
-  return null;
-}
+/** Rows per statement in a bulk upsert (9 values each: well inside both databases' parameter limits). */
+const UPSERT_CHUNK = 500;
 
-/**
- * Registers (or re-dates) a permit from the chat. A permit already linked to another resident is
- * left alone: anyone could type a number, and its reminders would reveal the holder's name.
- */
-export function registerChatPermit(sql: Database.Database, input: ChatPermitInput, now: number): ChatPermitResult {
-  const s = statements(sql);
-  const existing = findChatPermit(sql, input);
-  if (existing) {
-    if (existing.residentId !== input.residentId) return { outcome: "taken" };
-    s.updateChatPermit.run(input.endorseBy, input.residentId, input.channel, input.userId, now, existing.id);
-    if (existing.endorseBy !== input.endorseBy) s.cancelStale.run(now, existing.id, input.endorseBy);
-    return { outcome: "updated", permitNumber: existing.permitNumber };
-  }
-  // Registered by ID number: the number itself is never stored, only its keyed hash.
-  const permitNumber = input.permitNumber ?? `ID-${(input.idNumberHash ?? randomUUID()).slice(0, 20).toUpperCase()}`;
-  s.insertChatPermit.run(
-    randomUUID(),
-    permitNumber,
-    input.holderName,
-    input.channel,
-    input.userId,
-    input.residentId,
-    input.idNumberHash ?? null,
-    input.endorseBy,
-    now,
-    now,
-  );
-  return { outcome: "created", permitNumber };
-}
+/** A permit due further out than this was already endorsed for this year: approving again changes nothing. */
+const ALREADY_ENDORSED_DAYS = 60;
 
-/** How many permits a resident has registered for reminders. */
-export function countResidentPermits(sql: Database.Database, residentId: string): number {
-  return Number((sql.prepare(`SELECT count(*) AS n FROM "Permit" WHERE residentId = ?`).get(residentId) as { n: number }).n);
+const MATCH = ["id", "permitNumber", "endorseBy", "residentId", "idNumberHash"] as const;
+
+/** Residence permits that reminders are computed from. */
+export class PermitRepo {
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditRepo,
+  ) {}
+
+  /**
+   * Upserts validated rows by permit number in one transaction (with its audit row); returns how
+   * many were written. Set-based: a few statements per 500 rows whatever the database, so a large
+   * import costs PostgreSQL round trips per chunk, not per row. Permit numbers must be unique
+   * within one call (validatePermitRows reports repeats).
+   */
+  async upsert(rows: readonly PermitRow[], now: number, audit?: AuditEntry): Promise<number> {
+    const numbers = new Set(rows.map((r) => r.permitNumber));
+    if (numbers.size !== rows.length) throw new Error("permit numbers must be unique within one upsert");
+    await this.db.k.transaction().execute(async (tx) => {
+      if (audit) await this.audit.record(audit, now, tx);
+      for (let i = 0; i < rows.length; i += UPSERT_CHUNK) await this.upsertChunk(tx, rows.slice(i, i + UPSERT_CHUNK), now);
+    });
+    return rows.length;
+  }
+
+  private async upsertChunk(tx: Executor, rows: readonly PermitRow[], now: number): Promise<void> {
+    const people = [...new Map(rows.map((r) => [`${r.channel}\u0000${r.userId}`, r])).values()];
+    await tx
+      .insertInto("Resident")
+      .values(
+        people.map((r) => ({ id: randomUUID(), channel: r.channel, channelUserId: r.userId, createdAt: now, lastSeenAt: now })),
+      )
+      .onConflict((oc) => oc.columns(["channel", "channelUserId"]).doNothing())
+      .execute();
+    const residents = await tx
+      .selectFrom("Resident")
+      .select(["id", "channel", "channelUserId"])
+      .where((eb) =>
+        eb(
+          eb.refTuple("channel", "channelUserId"),
+          "in",
+          people.map((r) => eb.tuple(r.channel, r.userId)),
+        ),
+      )
+      .execute();
+    const residentOf = new Map(residents.map((r) => [`${r.channel}\u0000${r.channelUserId}`, r.id]));
+    await tx
+      .insertInto("Conversation")
+      .values(
+        residents.map((r) => ({
+          id: randomUUID(),
+          residentId: r.id,
+          status: "bot",
+          state: "{}",
+          version: 0,
+          createdAt: now,
+          updatedAt: now,
+          lastMessageAt: now,
+        })),
+      )
+      .onConflict((oc) => oc.column("residentId").doNothing())
+      .execute();
+    const before = await tx
+      .selectFrom("Permit")
+      .select(["id", "permitNumber", "endorseBy"])
+      .where(
+        "permitNumber",
+        "in",
+        rows.map((r) => r.permitNumber),
+      )
+      .execute();
+    await tx
+      .insertInto("Permit")
+      .values(
+        rows.map((row) => ({
+          id: randomUUID(),
+          permitNumber: row.permitNumber,
+          holderName: row.holderName,
+          channel: row.channel,
+          channelUserId: row.userId,
+          residentId: residentOf.get(`${row.channel}\u0000${row.userId}`) ?? null,
+          endorseBy: row.endorseBy,
+          createdAt: now,
+          updatedAt: now,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.column("permitNumber").doUpdateSet((eb) => ({
+          holderName: eb.ref("excluded.holderName"),
+          channel: eb.ref("excluded.channel"),
+          channelUserId: eb.ref("excluded.channelUserId"),
+          residentId: eb.ref("excluded.residentId"),
+          endorseBy: eb.ref("excluded.endorseBy"),
+          updatedAt: eb.ref("excluded.updatedAt"),
+        })),
+      )
+      .execute();
+    // A permit re-dated by the import: reminders still waiting for its old cycle are dropped.
+    const endorseBy = new Map(rows.map((r) => [r.permitNumber, r.endorseBy]));
+    for (const p of before) {
+      const next = endorseBy.get(p.permitNumber);
+      if (next && next !== p.endorseBy) await this.cancelStale(tx, p.id, next, now);
+    }
+  }
+
+  /** A reminder still waiting (e.g. held by quiet hours) for a cycle that no longer applies. */
+  private async cancelStale(tx: Executor, permitId: string, cycle: string, now: number): Promise<void> {
+    await tx
+      .updateTable("Delivery")
+      .set({ status: "cancelled", updatedAt: now })
+      .where("status", "=", "pending")
+      .where("id", "in", (eb) =>
+        eb
+          .selectFrom("Reminder")
+          .select("deliveryId")
+          .where("permitId", "=", permitId)
+          .where("cycle", "<>", cycle)
+          .where("deliveryId", "is not", null)
+          .$narrowType<{ deliveryId: string }>(),
+      )
+      .execute();
+  }
+
+  async findByNumber(permitNumber: string): Promise<(PermitMatch & { holderName: string; channelUserId: string | null }) | null> {
+    const row = await this.db.k
+      .selectFrom("Permit")
+      .select([...MATCH, "holderName", "channelUserId"])
+      .where("permitNumber", "=", permitNumber)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  /**
+   * Moves the matching permit's endorseBy on one year when staff approve a permit_endorsement
+   * application (inside the decision's transaction). Matched by ID-number hash, else by a
+   * permitNumber in the application data, else the applicant's only permit. An on-time
+   * endorsement keeps the anniversary; a late one counts a year from today (the permit
+   * restarts). Returns what changed, or null when no permit matched.
+   */
+  async endorsementApproved(
+    tx: Executor,
+    application: EndorsementApplication,
+    now: number,
+    timeZone: string,
+  ): Promise<{ permitId: string; permitNumber: string; previous: string; endorseBy: string } | null> {
+    const data = application.data ?? {};
+    let matches: PermitMatch[] = [];
+    if (application.idNumberHash) {
+      matches = await tx.selectFrom("Permit").select(MATCH).where("idNumberHash", "=", application.idNumberHash).execute();
+    }
+    const number = typeof data.permitNumber === "string" ? data.permitNumber.trim() : "";
+    if (!matches.length && number) {
+      matches = await tx.selectFrom("Permit").select(MATCH).where("permitNumber", "=", number).execute();
+    }
+    if (!matches.length) {
+      const own = await tx.selectFrom("Permit").select(MATCH).where("residentId", "=", application.residentId).limit(2).execute();
+      if (own.length === 1) matches = own;
+    }
+    const permit = matches[0];
+    if (!permit) return null;
+    const today = localDate(now, timeZone);
+    const daysLeft = daysBetween(today, permit.endorseBy);
+    if (daysLeft > ALREADY_ENDORSED_DAYS) {
+      return { permitId: permit.id, permitNumber: permit.permitNumber, previous: permit.endorseBy, endorseBy: permit.endorseBy };
+    }
+    const next = daysLeft >= 0 ? addYear(permit.endorseBy) : addYear(today);
+    await tx
+      .updateTable("Permit")
+      .set((eb) => ({
+        endorseBy: next,
+        idNumberHash: eb.fn.coalesce("idNumberHash", eb.val(application.idNumberHash ?? null)),
+        updatedAt: now,
+      }))
+      .where("id", "=", permit.id)
+      .execute();
+    await this.cancelStale(tx, permit.id, next, now);
+    return { permitId: permit.id, permitNumber: permit.permitNumber, previous: permit.endorseBy, endorseBy: next };
+  }
+
+  /** The permit a resident names in chat, if it exists: whose it is, for the reply before saving. */
+  async findForChat(input: { permitNumber?: string | undefined; idNumberHash?: string | undefined }, tx: Executor = this.db.k) {
+    if (input.idNumberHash) {
+      return (
+        (await tx.selectFrom("Permit").select(MATCH).where("idNumberHash", "=", input.idNumberHash).executeTakeFirst()) ?? null
+      );
+    }
+    if (input.permitNumber) {
+      return (
+        (await tx.selectFrom("Permit").select(MATCH).where("permitNumber", "=", input.permitNumber).executeTakeFirst()) ?? null
+      );
+    }
+    return null;
+  }
+
+  /**
+   * Registers (or re-dates) a permit from the chat. A permit already linked to another resident is
+   * left alone: anyone could type a number, and its reminders would reveal the holder's name.
+   */
+  async registerFromChat(tx: Executor, input: ChatPermitInput, now: number): Promise<ChatPermitResult> {
+    const existing = await this.findForChat(input, tx);
+    if (existing) {
+      if (existing.residentId !== input.residentId) return { outcome: "taken" };
+      await tx
+        .updateTable("Permit")
+        .set({
+          endorseBy: input.endorseBy,
+          residentId: input.residentId,
+          channel: input.channel,
+          channelUserId: input.userId,
+          updatedAt: now,
+        })
+        .where("id", "=", existing.id)
+        .execute();
+      if (existing.endorseBy !== input.endorseBy) await this.cancelStale(tx, existing.id, input.endorseBy, now);
+      return { outcome: "updated", permitNumber: existing.permitNumber };
+    }
+    // Registered by ID number: the number itself is never stored, only its keyed hash.
+    const permitNumber = input.permitNumber ?? `ID-${(input.idNumberHash ?? randomUUID()).slice(0, 20).toUpperCase()}`;
+    await tx
+      .insertInto("Permit")
+      .values({
+        id: randomUUID(),
+        permitNumber,
+        holderName: input.holderName,
+        channel: input.channel,
+        channelUserId: input.userId,
+        residentId: input.residentId,
+        idNumberHash: input.idNumberHash ?? null,
+        endorseBy: input.endorseBy,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .execute();
+    return { outcome: "created", permitNumber };
+  }
+
+  /** How many permits a resident has registered for reminders. */
+  async countForResident(residentId: string): Promise<number> {
+    const row = await this.db.k
+      .selectFrom("Permit")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("residentId", "=", residentId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
 }

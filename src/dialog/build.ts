@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "../config/config.ts";
 import type { Secrets } from "../config/secrets.ts";
-import type { Db } from "../data/db.ts";
+import type { Store } from "../data/store.ts";
 import { type LoadedFlow, loadFlows } from "../flows/loader.ts";
 import { createFlowsSkill } from "../flows/skill.ts";
 import { type Catalogue, loadCatalogue } from "../knowledge/index.ts";
@@ -22,7 +22,7 @@ export interface DialogDeps {
   secrets: Secrets;
   clock: Clock;
   log: Logger;
-  db: Db;
+  store: Store;
   /** The service catalogue; loaded from knowledge/ when not given. */
   catalogue?: Catalogue;
   /** The guided flows; loaded from intents/ when not given (a broken file stops start-up). */
@@ -40,7 +40,7 @@ export async function buildDialog(deps: DialogDeps): Promise<Dialog> {
     safetySkill(catalogue),
     // Endorsement reminders (提醒我签注 / 退订提醒 / 订阅提醒) before the flows, so "帮我设置签注提醒"
     // is not taken for the endorsement application; it stands aside while a flow is in progress.
-    reminderSkill({ sql: deps.db.sql, hashKey: deps.secrets.hashKey, timeZone: deps.config.TZ }),
+    reminderSkill({ permits: deps.store.permits, hashKey: deps.secrets.hashKey, timeZone: deps.config.TZ }),
     // Then the guided flows: while a flow waits it owns every turn (guards, questions midway)
     // except requests for a person, which it leaves to the handoff skill.
     createFlowsSkill({ ...deps, flows, isCatalogueQuestion: (text) => catalogue.understand(text).kind === "answer" }),
@@ -48,7 +48,7 @@ export async function buildDialog(deps: DialogDeps): Promise<Dialog> {
     feedbackSkill(),
     guardsSkill,
     handoffSkill(deps.config),
-    infoRequestSkill(deps.db.sql),
+    infoRequestSkill(deps.store.applications),
     smallTalkSkill([...flows.values()].map((f) => ({ title: f.title, say: f.offer.say }))),
     faqSkill({ catalogue, llm }),
     fallbackSkill,

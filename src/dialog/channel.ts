@@ -1,4 +1,4 @@
-import type { ChannelId, ProactiveKind } from "./types.ts";
+import type { ChannelId, ProactiveKind } from "../domain/types.ts";
 
 /** A proactive message (reminder, staff reply, decision, broadcast) for one resident. */
 export interface OutboundMessage {
@@ -37,6 +37,11 @@ export interface ChannelAdapter {
   };
   start?(): Promise<void>;
   stop?(): Promise<void>;
+  /**
+   * False while the channel cannot send at all (WeChat logged out): the outbox then claims
+   * nothing for it, so waiting uses up no attempts, and sending resumes as soon as it is true.
+   */
+  ready?(): boolean;
   /** Delivers one proactive message; throws DeliveryError when it could not. */
   send(message: OutboundMessage): Promise<void>;
 }

@@ -1,6 +1,6 @@
-import type { ConversationPatch, ResidentPatch, TurnEffect } from "../data/turn-store.ts";
+import type { ConversationPatch, Effect, ResidentPatch } from "../domain/effects.ts";
 import type { ConversationState } from "./state.ts";
-import type { Awaiting, ChannelId, ConversationStatus, MessageKind, Reply } from "./types.ts";
+import type { Awaiting, ChannelId, ConversationStatus, MessageKind, Reply } from "../domain/types.ts";
 
 /** Everything a skill may read about the current turn. */
 export interface DialogTurn {
@@ -29,7 +29,8 @@ export interface DialogOutcome {
   awaiting?: Awaiting;
   resident?: ResidentPatch;
   conversation?: ConversationPatch;
-  effects?: TurnEffect[];
+  /** Writes to make in the turn's transaction, as data (see src/domain/effects.ts). */
+  effects?: Effect[];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { sourceSchema } from "./types.ts";
+import { sourceSchema } from "../domain/types.ts";
 
 const slotValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 

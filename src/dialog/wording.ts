@@ -1,4 +1,4 @@
-import type { Reply } from "./types.ts";
+import type { Reply } from "../domain/types.ts";
 
 /** Menu options offered with the greeting and help; each is also what the resident can type. */
 export const MENU_CHOICES = ["居住证怎么办", "我要登记", "我要签注", "查进度", "转人工"];

@@ -1,5 +1,4 @@
-import type Database from "better-sqlite3";
-import { latestApplication } from "../data/applications.ts";
+import type { ApplicationRepo } from "../data/applications.ts";
 
 export type SlotValue = string | number | boolean | null;
 
@@ -21,10 +20,14 @@ export const prefillSlots = {
 export type PrefillName = keyof typeof prefillSlots;
 
 /** Runs a prefill for a resident; the ID number comes along masked, with its ciphertext only. */
-export function runPrefill(name: PrefillName, sql: Database.Database, residentId: string): Record<string, SlotValue> {
+export async function runPrefill(
+  name: PrefillName,
+  applications: ApplicationRepo,
+  residentId: string,
+): Promise<Record<string, SlotValue>> {
   switch (name) {
     case "last_address_report": {
-      const last = latestApplication(sql, residentId, "address_report");
+      const last = await applications.latest(residentId, "address_report");
       if (!last?.name || !last.idNumberEnc || !last.idNumberMasked) return {};
       const address = typeof last.data.address === "string" ? last.data.address : "";
       return {

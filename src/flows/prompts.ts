@@ -1,6 +1,6 @@
 import type { DialogOutcome, DialogTurn } from "../dialog/dialog.ts";
 import type { ConversationState, FlowState } from "../dialog/state.ts";
-import type { Awaiting, Reply } from "../dialog/types.ts";
+import type { Awaiting, Reply } from "../domain/types.ts";
 import type { LoadedFlow } from "./loader.ts";
 import { editable, filled, interpolate, nextStep, nextTentative, stepOf, display } from "./slots.ts";
 import { CONFIRM_CHOICES, CONSENT_CHOICES, flowWording as w, HANDOFF_CHOICE, RESUME_CHOICES, YES_NO_CHOICES } from "./wording.ts";

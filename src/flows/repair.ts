@@ -92,7 +92,7 @@ export async function digress(
 ): Promise<DialogOutcome | null> {
   const text = turn.text;
   if (isStatusRequest(text)) {
-    const answer = statusText(rt.sql, turn.residentId, text, rt.flows, rt.timeZone);
+    const answer = await statusText(rt.applications, turn.residentId, text, rt.flows, rt.timeZone);
     return ask(turn, def, flow, [answer, "", w.backToFlow(def)], { intent: "application_status" });
   }
   if (!early) {

@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+import type { ApplicationRepo } from "../data/applications.ts";
 import type { Logger } from "pino";
 import type { LoadedFlow } from "./loader.ts";
 
@@ -9,7 +9,7 @@ export interface FlowRuntime {
   timeZone: string;
   secrets: { encryptionKey: Buffer; hashKey: Buffer };
   /** Read-only look-ups (status, prefill, reference numbers); writes go through the turn's effects. */
-  sql: Database.Database;
+  applications: ApplicationRepo;
   log: Logger;
   /** True when the text matches a catalogue entry, so it is answered as a question. */
   isCatalogueQuestion?: ((text: string) => boolean) | undefined;

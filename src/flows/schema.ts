@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { awaitingTypes } from "../dialog/types.ts";
+import { awaitingTypes } from "../domain/types.ts";
 import { validatorNames } from "./validators.ts";
 
 /**

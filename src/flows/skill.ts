@@ -16,9 +16,8 @@
  * person (left to the handoff skill), three failed attempts, coming back after a day, and a
  * summary to confirm before anything is submitted.
  */
-import type Database from "better-sqlite3";
 import type { Logger } from "pino";
-import { deletionRequestEffect } from "../data/applications.ts";
+import type { ApplicationRepo } from "../data/applications.ts";
 import type { Dialog, DialogOutcome, DialogTurn, Skill } from "../dialog/dialog.ts";
 import type { FlowState } from "../dialog/state.ts";
 import { replies as coreReplies } from "../dialog/wording.ts";
@@ -48,7 +47,7 @@ import { flowWording as w } from "./wording.ts";
 export interface FlowsSkillDeps {
   config: { TZ: string };
   secrets: { encryptionKey: Buffer; hashKey: Buffer };
-  db: { sql: Database.Database };
+  store: { applications: ApplicationRepo };
   log: Logger;
   /** Defaults to the flows in intents/ (a broken file throws FlowFileError: start-up stops). */
   flows?: Map<string, LoadedFlow>;
@@ -74,16 +73,16 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
     flows: deps.flows ?? loadFlows(deps.intentsDir),
     timeZone: deps.config.TZ,
     secrets: deps.secrets,
-    sql: deps.db.sql,
+    applications: deps.store.applications,
     log: deps.log,
     isCatalogueQuestion: deps.isCatalogueQuestion,
   };
-  const { flows, sql } = rt;
+  const { flows, applications } = rt;
 
   // ── starting, and what works without a flow ──────────────────────────────────────────────
 
-  function start(turn: DialogTurn, def: LoadedFlow): DialogOutcome {
-    const slots = def.prefill ? runPrefill(def.prefill, sql, turn.residentId) : {};
+  async function start(turn: DialogTurn, def: LoadedFlow): Promise<DialogOutcome> {
+    const slots = def.prefill ? await runPrefill(def.prefill, applications, turn.residentId) : {};
     const flow: FlowState = {
       id: def.id,
       phase: "consent",
@@ -100,8 +99,8 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
     return ask(turn, def, hasAnything(early) ? { ...flow, pending: early } : flow);
   }
 
-  function status(turn: DialogTurn): DialogOutcome {
-    const text = statusText(sql, turn.residentId, turn.text, flows, rt.timeZone);
+  async function status(turn: DialogTurn): Promise<DialogOutcome> {
+    const text = await statusText(applications, turn.residentId, turn.text, flows, rt.timeZone);
     return {
       intent: "application_status",
       replies: [{ intent: "application_status", text }],
@@ -109,9 +108,9 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
     };
   }
 
-  function deletion(turn: DialogTurn): DialogOutcome {
-    return end(turn, "deletion_request", deletionText(sql, turn.residentId), {
-      effects: [deletionRequestEffect()],
+  async function deletion(turn: DialogTurn): Promise<DialogOutcome> {
+    return end(turn, "deletion_request", await deletionText(applications, turn.residentId), {
+      effects: [{ type: "deletion.request" }],
       resident: { consentAt: null, consentVersion: null, consentWithdrawnAt: turn.now },
     });
   }
@@ -133,7 +132,7 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
     return null;
   }
 
-  function idle(turn: DialogTurn): DialogOutcome | null {
+  async function idle(turn: DialogTurn): Promise<DialogOutcome | null> {
     if (turn.kind !== "text" || !turn.text) return null;
     if (turn.inGroup) return inGroup(turn);
     if (DELETE_DATA.test(turn.text)) return deletion(turn);
@@ -169,7 +168,7 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
   async function resume(turn: DialogTurn, dialog: Dialog, def: LoadedFlow, flow: FlowState): Promise<DialogOutcome> {
     const command = normalizeCommand(turn.text);
     if (RESUME_RESTART.test(command)) {
-      const slots = def.prefill ? runPrefill(def.prefill, sql, turn.residentId) : {};
+      const slots = def.prefill ? await runPrefill(def.prefill, applications, turn.residentId) : {};
       const fresh: FlowState = { ...flow, slots, history: [], editing: null, tentative: undefined, startedAt: turn.now };
       return goNext(turn, def, fresh, [w.restarted]);
     }
@@ -260,7 +259,7 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
         deps.log.warn({ flow: flow.id }, "conversation waits in a flow that no longer exists; dropping it");
         const cleared = { ...turn.state, flow: undefined };
         return (
-          idle({ ...turn, state: cleared }) ??
+          (await idle({ ...turn, state: cleared })) ??
           dialog.respondTo({ ...turn, state: cleared, [NESTED]: true } as DialogTurn, "flows")
         );
       }

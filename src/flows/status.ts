@@ -1,12 +1,5 @@
-import type Database from "better-sqlite3";
-import {
-  type ApplicationStatus,
-  type ApplicationSummary,
-  findApplication,
-  hasPendingDeletion,
-  listApplications,
-  REFERENCE_PATTERN,
-} from "../data/applications.ts";
+import type { ApplicationRepo } from "../data/applications.ts";
+import { type ApplicationStatus, type ApplicationSummary, REFERENCE_PATTERN } from "../domain/applications.ts";
 import { chineseDate, localDay } from "./dates.ts";
 import type { LoadedFlow } from "./loader.ts";
 
@@ -30,22 +23,22 @@ function describe(app: ApplicationSummary, titles: Map<string, string>, timeZone
 }
 
 /** The resident's applications (or the one whose reference they quoted), in plain Chinese. */
-export function statusText(
-  sql: Database.Database,
+export async function statusText(
+  applications: ApplicationRepo,
   residentId: string,
   text: string,
   flows: Map<string, LoadedFlow>,
   timeZone: string,
-): string {
+): Promise<string> {
   const titles = new Map([...flows.values()].map((f) => [f.id as string, f.title]));
   const reference = REFERENCE_PATTERN.exec(text)?.[0]?.toUpperCase();
   if (reference) {
-    const app = findApplication(sql, residentId, reference);
+    const app = await applications.findByReference(residentId, reference);
     if (!app)
       return `没有找到编号为 ${reference} 的申请。这里只能查您自己提交的申请，麻烦核对一下编号，或者发“查进度”看看您的全部申请。`;
     return `您的申请：\n${describe(app, titles, timeZone)}`;
   }
-  const apps = listApplications(sql, residentId, 10);
+  const apps = await applications.listForResident(residentId, 10);
   if (!apps.length) {
     const ways = [...flows.values()].map((f) => `“${f.offer.say}”（${f.title}）`).join("、");
     return `您还没有通过我提交过申请。需要的话可以说${ways}。`;
@@ -54,8 +47,8 @@ export function statusText(
   return `您的申请${apps.length > 1 ? `（最近${apps.length}条）` : ""}：\n${list}\n有结果时我会在这里通知您。`;
 }
 
-export function deletionText(sql: Database.Database, residentId: string): string {
-  if (hasPendingDeletion(sql, residentId)) {
+export async function deletionText(applications: ApplicationRepo, residentId: string): Promise<string> {
+  if (await applications.hasPendingDeletion(residentId)) {
     return "您的删除请求已经在处理中了，不用重复提交。工作人员核实后会删除您的个人信息，处理完会在这里告诉您。";
   }
   return (

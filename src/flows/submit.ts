@@ -1,4 +1,4 @@
-import { applicationEffect, type NewApplication, newReference, referenceExists } from "../data/applications.ts";
+import { type NewApplication, newReference } from "../domain/applications.ts";
 import type { DialogOutcome, DialogTurn } from "../dialog/dialog.ts";
 import type { FlowState } from "../dialog/state.ts";
 import { decryptSecret, hashIdNumber } from "../lib/crypto.ts";
@@ -64,9 +64,10 @@ export function applicationOf(
 }
 
 /** 确认提交: records the application and tells the resident its reference. */
-export function submit(rt: FlowRuntime, turn: DialogTurn, def: LoadedFlow, flow: FlowState): DialogOutcome {
+export async function submit(rt: FlowRuntime, turn: DialogTurn, def: LoadedFlow, flow: FlowState): Promise<DialogOutcome> {
   let reference = newReference(turn.now, rt.timeZone);
-  for (let i = 0; i < 5 && referenceExists(rt.sql, reference); i++) reference = newReference(turn.now, rt.timeZone);
+  for (let i = 0; i < 5 && (await rt.applications.referenceExists(reference)); i++)
+    reference = newReference(turn.now, rt.timeZone);
   const made = applicationOf(rt, def, flow.slots, reference);
   if ("lostSecret" in made) {
     // The key changed between the answer and the submit: ask again rather than store garbage.
@@ -79,7 +80,7 @@ export function submit(rt: FlowRuntime, turn: DialogTurn, def: LoadedFlow, flow:
   // A district the resident told us (not one copied from an old registration) is where they live now.
   const district = flow.history.includes("district") ? str(flow.slots.district) : null;
   return end(turn, `flow:${def.id}:submitted`, text, {
-    effects: [applicationEffect(made.application)],
+    effects: [{ type: "application.submit", application: made.application }],
     ...(district ? { resident: { district } } : {}),
   });
 }

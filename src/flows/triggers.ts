@@ -1,4 +1,4 @@
-import { REFERENCE_PATTERN } from "../data/applications.ts";
+import { REFERENCE_PATTERN } from "../domain/applications.ts";
 import { commandForm, matchFlowTrigger, QUESTION } from "../nlu/intents.ts";
 import { defaultFlows, type LoadedFlow } from "./loader.ts";
 

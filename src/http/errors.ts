@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from "../data/errors.ts";
 import type { FastifyError, FastifyInstance } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 
@@ -52,6 +53,13 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (err instanceof SyntaxError || (err.statusCode && err.statusCode < 500)) {
       const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 400;
       return reply.status(status).send({ error: { code: "bad_request", message: err.message } });
+    }
+    if (isDatabaseUnavailable(err)) {
+      request.log.error({ err: (err as Error).message }, "database unavailable");
+      return reply
+        .status(503)
+        .header("retry-after", "5")
+        .send({ error: { code: "unavailable", message: "The service is briefly unavailable. Please try again in a moment." } });
     }
     request.log.error({ err }, "unhandled error");
     return reply

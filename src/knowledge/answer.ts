@@ -1,4 +1,4 @@
-import type { Reply, Source } from "../dialog/types.ts";
+import type { Reply, Source } from "../domain/types.ts";
 import type { Entry } from "./schema.ts";
 
 /** What part of an entry the question asks about, beyond the summary. */

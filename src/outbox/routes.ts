@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
-import { recordAudit } from "../data/audit.ts";
-import { type BroadcastProgress, broadcastProgress, listBroadcasts } from "../data/broadcasts.ts";
-import { listDeliveries, requeueDelivery } from "../data/outbox.ts";
-import { channelIds } from "../dialog/types.ts";
+import type { BroadcastProgress } from "../data/broadcasts.ts";
+import { channelIds } from "../domain/types.ts";
 import { errors } from "../http/errors.ts";
 import { requireRole, staffOf } from "../staff/auth.ts";
 import { type BroadcastDeps, cancelBroadcast, countRecipients, createBroadcast } from "./broadcasts.ts";
@@ -60,7 +58,7 @@ export function broadcastRoutes(ctx: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     const admin = requireRole(ctx, "admin");
     const deps = (): BroadcastDeps => ({
-      sql: ctx.db.sql,
+      broadcasts: ctx.store.broadcasts,
       clock: ctx.clock,
       log: ctx.log,
       channels: ctx.channels,
@@ -92,7 +90,7 @@ export function broadcastRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const { text, audience, dryRun } = request.body;
-        if (dryRun) return { id: null, recipients: countRecipients(deps(), audience), dryRun: true };
+        if (dryRun) return { id: null, recipients: await countRecipients(deps(), audience), dryRun: true };
         const me = staffOf(request);
         const created = await createBroadcast(deps(), { text, audience }, me);
         return { ...created, dryRun: false };
@@ -111,7 +109,7 @@ export function broadcastRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           response: { 200: z.object({ items: z.array(progressSchema) }), ...errorResponses },
         },
       },
-      async (request) => ({ items: listBroadcasts(ctx.db.sql, request.query.limit, ctx.clock.now()).map(view) }),
+      async (request) => ({ items: (await ctx.store.broadcasts.list(request.query.limit, ctx.clock.now())).map(view) }),
     );
 
     app.get(
@@ -127,7 +125,7 @@ export function broadcastRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const progress = broadcastProgress(ctx.db.sql, request.params.id, ctx.clock.now());
+        const progress = await ctx.store.broadcasts.progress(request.params.id, ctx.clock.now());
         if (!progress) throw errors.notFound("No broadcast with this id.");
         return view(progress);
       },
@@ -166,7 +164,7 @@ export function broadcastRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const { status, limit } = request.query;
-        return { items: listDeliveries(ctx.db.sql, status ? [status] : ["failed", "unknown"], limit) };
+        return { items: await ctx.store.outbox.list(status ? [status] : ["failed", "unknown"], limit) };
       },
     );
 
@@ -185,23 +183,13 @@ export function broadcastRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       async (request) => {
         const me = staffOf(request);
         const now = ctx.clock.now();
-        const ok = ctx.db.sql.transaction(() => {
-          const done = requeueDelivery(ctx.db.sql, request.params.id, now);
-          if (done) {
-            recordAudit(
-              ctx.db.sql,
-              {
-                staffUserId: me.id,
-                username: me.username,
-                action: "delivery.resend",
-                targetType: "delivery",
-                targetId: request.params.id,
-              },
-              now,
-            );
-          }
-          return done;
-        })();
+        const ok = await ctx.store.outbox.requeue(request.params.id, now, {
+          staffUserId: me.id,
+          username: me.username,
+          action: "delivery.resend",
+          targetType: "delivery",
+          targetId: request.params.id,
+        });
         if (!ok) throw errors.conflict("Only a failed or unknown delivery can be sent again.", "not_resendable");
         ctx.dispatcher.kick();
         return { ok: true as const };

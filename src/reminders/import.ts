@@ -1,7 +1,6 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import type Database from "better-sqlite3";
-import { type PermitRow, type RowRejection, upsertPermits, validatePermitRows } from "../data/permits.ts";
+import { type PermitRepo, type PermitRow, type RowRejection, validatePermitRows } from "../data/permits.ts";
 
 export const PERMIT_CSV_COLUMNS = ["channel", "userId", "permitNumber", "holderName", "endorseBy"] as const;
 
@@ -46,7 +45,7 @@ export class CsvHeaderError extends Error {}
  * reported by line number; at most `keepRejections` of them are kept in the summary.
  */
 export async function importPermitCsv(
-  sql: Database.Database,
+  permits: PermitRepo,
   path: string,
   now: number,
   opts: { batchSize?: number; keepRejections?: number; onBatch?: (summary: ImportSummary) => void } = {},
@@ -58,9 +57,9 @@ export async function importPermitCsv(
   let columns: string[] | null = null;
   let batch: PermitRow[] = [];
   let lineNo = 0;
-  const flush = () => {
+  const flush = async () => {
     if (!batch.length) return;
-    summary.upserted += upsertPermits(sql, batch, now);
+    summary.upserted += await permits.upsert(batch, now);
     batch = [];
     opts.onBatch?.(summary);
   };
@@ -93,9 +92,9 @@ export async function importPermitCsv(
       continue;
     }
     batch.push(...valid);
-    if (batch.length >= batchSize) flush();
+    if (batch.length >= batchSize) await flush();
   }
   if (!columns) throw new CsvHeaderError("the file is empty: expected a header line");
-  flush();
+  await flush();
   return summary;
 }

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
-import { recordAudit } from "../data/audit.ts";
-import { upsertPermits, validatePermitRows } from "../data/permits.ts";
-import { listReminders } from "../data/reminders.ts";
+import { validatePermitRows } from "../data/permits.ts";
 import { errors } from "../http/errors.ts";
 import { requireRole, staffOf } from "../staff/auth.ts";
 import { runReminderScan } from "./scan.ts";
@@ -70,20 +68,12 @@ export function reminderRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         const { valid, rejected } = validatePermitRows(rows);
         const now = ctx.clock.now();
         const me = staffOf(request);
-        const upserted = ctx.db.sql.transaction(() => {
-          const n = upsertPermits(ctx.db.sql, valid, now);
-          recordAudit(
-            ctx.db.sql,
-            {
-              staffUserId: me.id,
-              username: me.username,
-              action: "permits.upsert",
-              detail: `upserted=${n} rejected=${rejected.length}`,
-            },
-            now,
-          );
-          return n;
-        })();
+        const upserted = await ctx.store.permits.upsert(valid, now, {
+          staffUserId: me.id,
+          username: me.username,
+          action: "permits.upsert",
+          detail: `upserted=${valid.length} rejected=${rejected.length}`,
+        });
         return { upserted, rejected };
       },
     );
@@ -100,7 +90,10 @@ export function reminderRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async () => {
-        const result = await runReminderScan({ sql: ctx.db.sql, timeZone: ctx.config.TZ, log: ctx.log }, ctx.clock.now());
+        const result = await runReminderScan(
+          { reminders: ctx.store.reminders, timeZone: ctx.config.TZ, log: ctx.log },
+          ctx.clock.now(),
+        );
         if (result.queued) ctx.dispatcher.kick();
         return { queued: result.queued, examined: result.examined };
       },
@@ -121,7 +114,7 @@ export function reminderRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           response: { 200: z.object({ items: z.array(reminderItem) }), ...errorResponses },
         },
       },
-      async (request) => ({ items: listReminders(ctx.db.sql, request.query) }),
+      async (request) => ({ items: await ctx.store.reminders.list(request.query) }),
     );
   };
 }

@@ -1,12 +1,11 @@
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
-import type Database from "better-sqlite3";
 import type { Logger } from "pino";
-import { type ReminderDecision, ReminderStore } from "../data/reminders.ts";
-import { addDays, daysBetween, dueStages, FIRST_REMINDER_DAYS, localDate, OVERDUE_LOOKBACK_DAYS } from "./calendar.ts";
+import type { ReminderDecision, ReminderRepo } from "../data/reminders.ts";
+import { addDays, daysBetween, dueStages, FIRST_REMINDER_DAYS, localDate, OVERDUE_LOOKBACK_DAYS } from "../domain/calendar.ts";
 import { reminderText } from "./wording.ts";
 
 export interface ScanOptions {
-  sql: Database.Database;
+  reminders: ReminderRepo;
   timeZone: string;
   log?: Logger;
   /** Permits read and decided per transaction (default 5000). */
@@ -23,8 +22,6 @@ export interface ScanResult {
   ms: number;
 }
 
-const stores = new WeakMap<Database.Database, ReminderStore>();
-
 /**
  * Decides the reminders due at `now` and queues them in the outbox. Only permits whose endorseBy
  * lies in [today − 30, today + 30] can be due, so the scan walks those dates one by one through
@@ -36,18 +33,14 @@ const stores = new WeakMap<Database.Database, ReminderStore>();
  * sent. An earlier stage can never become the latest again within a cycle (stages only advance as
  * days pass, and a new endorseBy is a new cycle), so it never goes later; it is not written as a
  * row of its own (that would double the writes of a first scan over a large import) but shown as
- * "skipped" by listReminders.
+ * "skipped" by ReminderRepo.list.
  */
 export async function runReminderScan(opts: ScanOptions, now: number): Promise<ScanResult> {
   const started = performance.now();
-  let store = stores.get(opts.sql);
-  if (!store) {
-    store = new ReminderStore(opts.sql);
-    stores.set(opts.sql, store);
-  }
+  const store = opts.reminders;
   const batchSize = opts.batchSize ?? 5000;
   const today = localDate(now, opts.timeZone);
-  const optedOut = store.optedOutResidents();
+  const optedOut = await store.optedOutResidents();
   let queued = 0;
   let examined = 0;
   for (let offset = -OVERDUE_LOOKBACK_DAYS; offset <= FIRST_REMINDER_DAYS && !opts.signal?.aborted; offset++) {
@@ -57,14 +50,14 @@ export async function runReminderScan(opts: ScanOptions, now: number): Promise<S
     if (!stage) continue;
     let after = "";
     for (;;) {
-      const batch = store.candidatesFor(endorseBy, stage, after, batchSize);
+      const batch = await store.candidatesFor(endorseBy, stage, after, batchSize);
       if (!batch.length) break;
       examined += batch.length;
       const decisions: ReminderDecision[] = [];
       for (const candidate of batch) {
         if (!optedOut.has(candidate.residentId)) decisions.push({ candidate, stage, text: reminderText(stage, candidate) });
       }
-      queued += store.decide(decisions, now);
+      queued += await store.decide(decisions, now);
       after = (batch.at(-1) as { permitId: string }).permitId;
       await yieldToEventLoop();
       if (batch.length < batchSize || opts.signal?.aborted) break;

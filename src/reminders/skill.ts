@@ -1,15 +1,14 @@
-import type Database from "better-sqlite3";
-import { countResidentPermits, findChatPermit, registerChatPermit } from "../data/permits.ts";
+import type { PermitRepo } from "../data/permits.ts";
 import type { Dialog, DialogOutcome, DialogTurn, Skill } from "../dialog/dialog.ts";
 import type { ConversationState } from "../dialog/state.ts";
-import type { Reply } from "../dialog/types.ts";
+import type { Reply } from "../domain/types.ts";
 import { checkDate, checkPermitOrId } from "../flows/validators.ts";
 import { hashIdNumber } from "../lib/crypto.ts";
-import { addYear, chineseDate, daysBetween, localDate } from "./calendar.ts";
+import { addYear, chineseDate, daysBetween, localDate } from "../domain/calendar.ts";
 import { permitLabel } from "./wording.ts";
 
 export interface ReminderSkillDeps {
-  sql: Database.Database;
+  permits: PermitRepo;
   hashKey: Buffer;
   timeZone: string;
 }
@@ -87,17 +86,10 @@ export function reminderSkill(deps: ReminderSkillDeps): Skill {
       { awaiting: { slot: "reminderConsent", type: "consent", choices: CONSENT_CHOICES } },
     );
 
-  const finish = (turn: DialogTurn, setup: Setup, lastDate: string): DialogOutcome => {
+  const finish = async (turn: DialogTurn, setup: Setup, lastDate: string): Promise<DialogOutcome> => {
     const endorseBy = addYear(lastDate);
-    const input = {
-      residentId: turn.residentId,
-      channel: turn.channel,
-      userId: turn.userId,
-      ...(setup.idNumberHash ? { idNumberHash: setup.idNumberHash } : { permitNumber: setup.permitNumber ?? "" }),
-      holderName: "",
-      endorseBy,
-    };
-    const existing = findChatPermit(deps.sql, input);
+    const key = setup.idNumberHash ? { idNumberHash: setup.idNumberHash } : { permitNumber: setup.permitNumber ?? "" };
+    const existing = await deps.permits.findForChat(key);
     if (existing && existing.residentId !== turn.residentId) {
       return outcome(
         turn,
@@ -133,11 +125,11 @@ export function reminderSkill(deps: ReminderSkillDeps): Skill {
     text += "\n不想再收到提醒，随时回复“退订提醒”。";
     return outcome(turn, "reminder_registered", { intent: "reminder_registered", text }, undefined, {
       ...(wasOptedOut ? { resident: { remindersOptOut: false } } : {}),
-      effects: [(tx) => void registerChatPermit(tx.sql, { ...input, residentId: tx.residentId }, tx.now)],
+      effects: [{ type: "permit.registerFromChat", ...key, holderName: "", endorseBy }],
     });
   };
 
-  const continueSetup = (turn: DialogTurn, setup: Setup): DialogOutcome | null => {
+  const continueSetup = async (turn: DialogTurn, setup: Setup): Promise<DialogOutcome | null> => {
     const text = clean(turn.text);
     if (CANCEL.test(text)) {
       return outcome(
@@ -255,7 +247,7 @@ export function reminderSkill(deps: ReminderSkillDeps): Skill {
       // Staff have the conversation: opting out is honoured at once (above), the rest waits.
       if (turn.status === "escalated" || turn.status === "staff") return null;
       if (OPT_IN.test(text)) {
-        const registered = countResidentPermits(deps.sql, turn.residentId) > 0;
+        const registered = (await deps.permits.countForResident(turn.residentId)) > 0;
         if (!registered && !turn.state.flow && !turn.inGroup) {
           // Nothing to remind about yet: register a permit straight away.
           const setup = askConsent(
@@ -282,7 +274,7 @@ export function reminderSkill(deps: ReminderSkillDeps): Skill {
       if (turn.state.flow) return null;
       const setup = turn.state.reminderSetup;
       if (setup && turn.now - setup.updatedAt < SETUP_TTL_MS) {
-        const result = continueSetup(turn, setup);
+        const result = await continueSetup(turn, setup);
         if (result) return result;
         if (!START.test(text)) return digress(turn, setup, dialog);
       }

@@ -1,5 +1,5 @@
-import type { ReminderStage } from "./calendar.ts";
-import { chineseDate } from "./calendar.ts";
+import type { ReminderStage } from "../domain/calendar.ts";
+import { chineseDate } from "../domain/calendar.ts";
 
 /** How a permit is named to its holder: never the full number, only enough to recognise it. */
 export function permitLabel(permitNumber: string): string {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
-import { isDbReady } from "../data/db.ts";
+import { errors } from "../http/errors.ts";
 
 /** Liveness (process up) and readiness (database reachable). */
 export function healthRoutes(ctx: AppContext): FastifyPluginAsyncZod {
@@ -18,9 +18,18 @@ export function healthRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (_request, reply) => {
-        if (isDbReady(ctx.db)) return { status: "ready" };
+        if (ctx.draining) return reply.status(503).send({ status: "draining" });
+        if (await ctx.store.ready()) return { status: "ready" };
         return reply.status(503).send({ status: "database unavailable" });
       },
     );
+    // Prometheus scrape; with METRICS_TOKEN set it needs `Authorization: Bearer <METRICS_TOKEN>`.
+    app.get("/metrics", { schema: { tags: ["ops"], summary: "Prometheus metrics of this instance" } }, async (request, reply) => {
+      const token = ctx.config.METRICS_TOKEN;
+      if (token && request.headers.authorization !== `Bearer ${token}`) throw errors.unauthorized("metrics need a token");
+      const registry = ctx.metrics?.registry;
+      if (!registry) throw errors.notFound();
+      return reply.type(registry.contentType).send(await registry.metrics());
+    });
   };
 }

@@ -2,7 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
-import { turnResultSchema } from "../dialog/types.ts";
+import { turnResultSchema } from "../domain/types.ts";
 import { errors } from "../http/errors.ts";
 import { MAX_TEXT_LENGTH } from "../lib/text.ts";
 

@@ -1,20 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { AppContext } from "../context.ts";
-import { recordAudit, recordReadAudit } from "../data/audit.ts";
-import { onEndorsementApproved } from "../data/permits.ts";
-import { enqueueDelivery } from "../data/outbox.ts";
-import {
-  type ApplicationFilter,
-  conversationOfResident,
-  findApplicationForStaff,
-  type InfoRequestRecord,
-  listApplicationsForStaff,
-  type StaffApplicationRow,
-  updateApplicationDecision,
-  updateConversationState,
-} from "../data/staff.ts";
-import { parseState } from "../dialog/state.ts";
-import type { ChannelId } from "../dialog/types.ts";
+import type { ApplicationFilter, StaffApplicationRow } from "../data/applications.ts";
+import { ConflictError } from "../data/errors.ts";
+import type { InfoRequestRecord } from "../domain/applications.ts";
+import type { Effect } from "../domain/effects.ts";
+import type { ChannelId } from "../domain/types.ts";
 import { AppError, errors } from "../http/errors.ts";
 import { decryptSecret, maskPhone } from "../lib/crypto.ts";
 import type { StaffPrincipal } from "./auth.ts";
@@ -65,19 +55,19 @@ function parseInfoRequest(text: string | null): Partial<InfoRequestRecord> | nul
 
 export type ApplicationSummaryForStaff = ReturnType<typeof applicationSummary>;
 
-export function listForStaff(ctx: AppContext, filter: ApplicationFilter) {
-  const { items, total } = listApplicationsForStaff(ctx.db.sql, filter);
+export async function listForStaff(ctx: AppContext, filter: ApplicationFilter) {
+  const { items, total } = await ctx.store.applications.listForStaff(filter);
   return { items: items.map((a) => applicationSummary(a, ctx.flows)), total };
 }
 
-function load(ctx: AppContext, id: string): StaffApplicationRow {
-  const a = findApplicationForStaff(ctx.db.sql, id);
+async function load(ctx: AppContext, id: string): Promise<StaffApplicationRow> {
+  const a = await ctx.store.applications.findForStaff(id);
   if (!a) throw errors.notFound("没有这份申请。");
   return a;
 }
 
-function detail(ctx: AppContext, a: StaffApplicationRow) {
-  const conversation = conversationOfResident(ctx.db.sql, a.residentId);
+async function detail(ctx: AppContext, a: StaffApplicationRow) {
+  const conversation = await ctx.store.conversations.ofResident(a.residentId);
   return {
     ...applicationSummary(a, ctx.flows),
     data: parseData(a.data),
@@ -92,10 +82,9 @@ function detail(ctx: AppContext, a: StaffApplicationRow) {
 }
 
 /** One application (ID masked). Audited: it is personal data. */
-export function viewApplication(ctx: AppContext, staff: StaffPrincipal, id: string) {
-  const a = load(ctx, id);
-  recordReadAudit(
-    ctx.db.sql,
+export async function viewApplication(ctx: AppContext, staff: StaffPrincipal, id: string) {
+  const a = await load(ctx, id);
+  await ctx.store.audit.recordRead(
     { staffUserId: staff.id, username: staff.username, action: "application.view", targetType: "application", targetId: id },
     ctx.clock.now(),
     READ_AUDIT_WINDOW_MS,
@@ -104,8 +93,8 @@ export function viewApplication(ctx: AppContext, staff: StaffPrincipal, id: stri
 }
 
 /** The full ID number, decrypted. Every call is audited. */
-export function revealIdNumber(ctx: AppContext, staff: StaffPrincipal, id: string): { idNumber: string } {
-  const a = load(ctx, id);
+export async function revealIdNumber(ctx: AppContext, staff: StaffPrincipal, id: string): Promise<{ idNumber: string }> {
+  const a = await load(ctx, id);
   if (!a.idNumberEnc) throw errors.notFound("这份申请没有身份证号。");
   let idNumber: string;
   try {
@@ -118,8 +107,7 @@ export function revealIdNumber(ctx: AppContext, staff: StaffPrincipal, id: strin
       "ID number could not be decrypted",
     );
   }
-  recordAudit(
-    ctx.db.sql,
+  await ctx.store.audit.record(
     {
       staffUserId: staff.id,
       username: staff.username,
@@ -175,7 +163,7 @@ export function decisionNotice(
  * Approve, reject (with a reason) or ask for more information. The status change, the notice
  * to the resident, the conversation's "info request" and the audit row commit together.
  */
-export function decideApplication(
+export async function decideApplication(
   ctx: AppContext,
   staff: StaffPrincipal,
   id: string,
@@ -186,44 +174,44 @@ export function decideApplication(
   if ((decision === "reject" || decision === "request_info") && !reason) {
     throw errors.badRequest(decision === "reject" ? "拒绝时请写明原因。" : "请写明需要补充什么。", "reason_required");
   }
-  const sql = ctx.db.sql;
   const now = ctx.clock.now();
-  sql.transaction(() => {
-    const a = load(ctx, id);
-    const to = nextApplicationStatus(a.status, decision);
-    const infoRequest =
-      decision === "request_info"
-        ? JSON.stringify({ question: reason ?? "", askedAt: now, askedBy: staff.username } satisfies InfoRequestRecord)
-        : undefined;
-    const ok = updateApplicationDecision(
-      sql,
-      id,
-      a.status,
-      { status: to, decisionReason: reason, decidedBy: staff.id, decided: decision !== "request_info", infoRequest },
-      now,
-    );
-    if (!ok) throw errors.conflict("申请状态刚刚变了，请刷新后再试。", "stale");
-    // An approved endorsement moves the permit's next endorsement date on a year, so its
-    // reminders follow; same transaction as the decision.
-    if (decision === "approve" && a.type === "permit_endorsement") {
-      onEndorsementApproved(
-        sql,
-        { id, residentId: a.residentId, idNumberHash: a.idNumberHash, data: a.data },
-        now,
-        ctx.config.TZ,
-      );
-    }
-    if (decision === "request_info") {
-      // The resident's next chat message answers the question (src/dialog/skills/info-request.ts).
-      const c = conversationOfResident(sql, a.residentId);
-      if (c) {
-        const state = { ...parseState(c.state), infoRequest: { applicationId: id } };
-        updateConversationState(sql, c.id, c.version, JSON.stringify(state), now);
-      }
-    }
-    enqueueDelivery(
-      sql,
-      {
+  const a = await load(ctx, id);
+  const to = nextApplicationStatus(a.status, decision);
+  const infoRequest =
+    decision === "request_info"
+      ? JSON.stringify({ question: reason ?? "", askedAt: now, askedBy: staff.username } satisfies InfoRequestRecord)
+      : undefined;
+  const effects: Effect[] = [
+    {
+      type: "application.decide",
+      applicationId: id,
+      ifStatus: a.status,
+      status: to,
+      decisionReason: reason,
+      decidedBy: staff.id,
+      decided: decision !== "request_info",
+      ...(infoRequest !== undefined ? { infoRequest } : {}),
+    },
+  ];
+  // An approved endorsement moves the permit's next endorsement date on a year, so its
+  // reminders follow; same transaction as the decision.
+  if (decision === "approve" && a.type === "permit_endorsement") {
+    effects.push({
+      type: "permit.endorsementApproved",
+      residentId: a.residentId,
+      idNumberHash: a.idNumberHash,
+      data: parseData(a.data),
+      timeZone: ctx.config.TZ,
+    });
+  }
+  // The resident's next chat message answers the question (src/dialog/skills/info-request.ts).
+  if (decision === "request_info") {
+    effects.push({ type: "conversation.mergeState", residentId: a.residentId, values: { infoRequest: { applicationId: id } } });
+  }
+  effects.push(
+    {
+      type: "delivery.enqueue",
+      delivery: {
         residentId: a.residentId,
         channel: a.channel as ChannelId,
         kind: "notice",
@@ -232,11 +220,10 @@ export function decideApplication(
         author: "staff",
         staffUserId: staff.id,
       },
-      now,
-    );
-    recordAudit(
-      sql,
-      {
+    },
+    {
+      type: "audit.record",
+      entry: {
         staffUserId: staff.id,
         username: staff.username,
         action: `application.${decision}`,
@@ -244,9 +231,14 @@ export function decideApplication(
         targetId: id,
         detail: `${a.reference}: ${a.status} → ${to}`,
       },
-      now,
-    );
-  })();
+    },
+  );
+  try {
+    await ctx.store.apply(effects, now);
+  } catch (err) {
+    if (err instanceof ConflictError) throw errors.conflict("申请状态刚刚变了，请刷新后再试。", "stale");
+    throw err;
+  }
   kickDispatcher(ctx);
-  return detail(ctx, load(ctx, id));
+  return detail(ctx, await load(ctx, id));
 }

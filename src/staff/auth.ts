@@ -2,17 +2,8 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypt
 import argon2 from "argon2";
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import type { AppContext } from "../context.ts";
-import { recordAudit } from "../data/audit.ts";
-import {
-  countStaffUsers,
-  deleteStaffSession,
-  findStaffSession,
-  findStaffUserByName,
-  insertStaffSession,
-  insertStaffUser,
-  recordLoginFailure,
-  recordLoginSuccess,
-} from "../data/staff.ts";
+import { isUniqueViolation } from "../data/db.ts";
+import type { AuditEntry } from "../domain/audit.ts";
 import { AppError, errors } from "../http/errors.ts";
 
 export const staffRoles = ["agent", "reviewer", "admin"] as const;
@@ -25,6 +16,8 @@ export interface StaffPrincipal {
   role: StaffRole;
   /** Signed in with a generated one-time password: only "change my password" is allowed. */
   mustChangePassword?: boolean;
+  /** The session this request came with (set by requireRole / requireSignedIn). */
+  sessionId?: string;
 }
 
 declare module "fastify" {
@@ -68,18 +61,19 @@ export function checkPasswordStrength(password: string): void {
 export async function createStaffUser(
   ctx: AppContext,
   input: { username: string; password: string; role: StaffRole; displayName?: string | null; mustChangePassword?: boolean },
+  audit?: (id: string) => AuditEntry,
 ): Promise<StaffPrincipal> {
   const username = input.username.trim();
   if (!/^[A-Za-z0-9._@-]{2,64}$/.test(username)) {
     throw errors.badRequest("用户名只能用字母、数字和 . _ @ -，2 到 64 位。", "invalid_username");
   }
   checkPasswordStrength(input.password);
-  if (findStaffUserByName(ctx.db.sql, username)) throw errors.conflict("这个用户名已经有人用了。", "username_taken");
+  if (await ctx.store.staff.findByName(username)) throw errors.conflict("这个用户名已经有人用了。", "username_taken");
   const passwordHash = await hashPassword(input.password);
   const id = randomUUID();
+  const auditEntry = audit?.(id);
   try {
-    insertStaffUser(
-      ctx.db.sql,
+    await ctx.store.staff.create(
       {
         id,
         username,
@@ -89,9 +83,10 @@ export async function createStaffUser(
         mustChangePassword: input.mustChangePassword ?? false,
       },
       ctx.clock.now(),
+      auditEntry,
     );
   } catch (err) {
-    if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
+    if (isUniqueViolation(err)) {
       throw errors.conflict("这个用户名已经有人用了。", "username_taken");
     }
     throw err;
@@ -107,21 +102,23 @@ export async function ensureFirstAdmin(
   ctx: AppContext,
   print: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Promise<void> {
-  if (countStaffUsers(ctx.db.sql) > 0) return;
+  if ((await ctx.store.staff.count()) > 0) return;
   const username = ctx.config.STAFF_ADMIN_USERNAME ?? "admin";
   const fromEnv = ctx.config.STAFF_ADMIN_PASSWORD;
   const password = fromEnv ?? randomBytes(12).toString("base64url");
-  let admin: StaffPrincipal;
   try {
     // A generated password was printed to a terminal: it must be replaced at the first sign-in.
-    admin = await createStaffUser(ctx, { username, password, role: "admin", mustChangePassword: !fromEnv });
+    await createStaffUser(ctx, { username, password, role: "admin", mustChangePassword: !fromEnv }, (id) => ({
+      staffUserId: id,
+      username,
+      action: "staff.bootstrap_admin",
+    }));
   } catch (err) {
     // Another instance starting on the same database created it first.
     if (err instanceof AppError && err.code === "username_taken") return;
     if (err instanceof AppError) throw new Error(`STAFF_ADMIN_USERNAME: ${err.publicMessage}`);
     throw err;
   }
-  recordAudit(ctx.db.sql, { staffUserId: admin.id, username, action: "staff.bootstrap_admin" }, ctx.clock.now());
   if (fromEnv) {
     ctx.log.info({ username }, "created the first staff admin from STAFF_ADMIN_USERNAME");
   } else {
@@ -171,7 +168,7 @@ export async function login(ctx: AppContext, username: string, password: string,
   const now = ctx.clock.now();
   const name = username.trim();
   limitAttempts(`${ip}\u0000${name.toLowerCase()}`, now);
-  const user = findStaffUserByName(ctx.db.sql, name);
+  const user = await ctx.store.staff.findByName(name);
   if (!user) {
     // Same work as a real check, so response time does not reveal which usernames exist.
     dummyHash ??= hashPassword(randomBytes(16).toString("hex"));
@@ -185,20 +182,20 @@ export async function login(ctx: AppContext, username: string, password: string,
   const ok = await argon2.verify(user.passwordHash, password).catch(() => false);
   if (!ok || user.disabled || !isStaffRole(user.role)) {
     if (!ok) {
-      const locked = recordLoginFailure(ctx.db.sql, user.id, now, MAX_FAILED_LOGINS, LOCK_MS);
+      const locked = await ctx.store.staff.recordLoginFailure(user.id, now, MAX_FAILED_LOGINS, LOCK_MS);
       if (locked) {
-        recordAudit(ctx.db.sql, { staffUserId: user.id, username: user.username, action: "staff.locked", detail: ip }, now);
+        await ctx.store.audit.record({ staffUserId: user.id, username: user.username, action: "staff.locked", detail: ip }, now);
         throw new AppError(423, "account_locked", `密码错误次数太多，账号已锁定，请 ${LOCK_MS / 60_000} 分钟后再试。`);
       }
     }
     throw errors.unauthorized("用户名或密码不对。");
   }
-  recordLoginSuccess(ctx.db.sql, user.id, now);
+  await ctx.store.staff.recordLoginSuccess(user.id, now);
   const token = randomBytes(32).toString("base64url");
   const csrfToken = randomBytes(24).toString("base64url");
   const expiresAt = now + SESSION_TTL_MS;
-  insertStaffSession(ctx.db.sql, { id: sha256(token), staffUserId: user.id, csrfToken, expiresAt }, now);
-  recordAudit(ctx.db.sql, { staffUserId: user.id, username: user.username, action: "staff.login", detail: ip }, now);
+  await ctx.store.staff.createSession({ id: sha256(token), staffUserId: user.id, csrfToken, expiresAt }, now);
+  await ctx.store.audit.record({ staffUserId: user.id, username: user.username, action: "staff.login", detail: ip }, now);
   return {
     token,
     csrfToken,
@@ -208,9 +205,9 @@ export async function login(ctx: AppContext, username: string, password: string,
 }
 
 /** Ends the session the request was authenticated with. */
-export function logout(ctx: AppContext, request: FastifyRequest): void {
+export async function logout(ctx: AppContext, request: FastifyRequest): Promise<void> {
   const found = credentials(request);
-  if (found) deleteStaffSession(ctx.db.sql, sha256(found.token));
+  if (found) await ctx.store.staff.deleteSession(sha256(found.token));
 }
 
 function credentials(request: FastifyRequest): { token: string; via: "bearer" | "cookie" } | null {
@@ -230,13 +227,16 @@ function sameString(a: string, b: string): boolean {
 }
 
 /** Authenticates the request (bearer token or console cookie + CSRF); null when it carries none. */
-export function authenticate(ctx: AppContext, request: FastifyRequest): (StaffPrincipal & { csrfToken: string }) | null {
+export async function authenticate(
+  ctx: AppContext,
+  request: FastifyRequest,
+): Promise<(StaffPrincipal & { csrfToken: string; sessionId: string }) | null> {
   const found = credentials(request);
   if (!found) return null;
-  const session = findStaffSession(ctx.db.sql, sha256(found.token));
+  const session = await ctx.store.staff.findSession(sha256(found.token));
   if (!session) throw errors.unauthorized("登录已失效，请重新登录。");
   if (session.expiresAt <= ctx.clock.now()) {
-    deleteStaffSession(ctx.db.sql, session.sessionId);
+    await ctx.store.staff.deleteSession(session.sessionId);
     throw errors.unauthorized("登录已过期，请重新登录。");
   }
   if (session.disabled || !isStaffRole(session.role)) throw errors.unauthorized("这个账号已停用。");
@@ -252,6 +252,7 @@ export function authenticate(ctx: AppContext, request: FastifyRequest): (StaffPr
     role: session.role,
     mustChangePassword: session.mustChangePassword,
     csrfToken: session.csrfToken,
+    sessionId: session.sessionId,
   };
 }
 
@@ -261,7 +262,7 @@ export function authenticate(ctx: AppContext, request: FastifyRequest): (StaffPr
  */
 export function requireRole(ctx: AppContext, ...roles: StaffRole[]): preHandlerAsyncHookHandler {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
-    const principal = authenticate(ctx, request);
+    const principal = await authenticate(ctx, request);
     if (!principal) throw errors.unauthorized("请先登录（需要 Authorization: Bearer <token>）。");
     if (principal.mustChangePassword) {
       throw new AppError(403, "password_change_required", "请先修改初始密码（POST /api/v1/staff/me/password）。");
@@ -269,16 +270,16 @@ export function requireRole(ctx: AppContext, ...roles: StaffRole[]): preHandlerA
     if (principal.role !== "admin" && roles.length > 0 && !roles.includes(principal.role)) {
       throw errors.forbidden("您的账号角色无权进行这个操作。");
     }
-    request.staff = { id: principal.id, username: principal.username, role: principal.role };
+    request.staff = { id: principal.id, username: principal.username, role: principal.role, sessionId: principal.sessionId };
   };
 }
 
 /** Any signed-in staff member, even one who still has to change a one-time password (logout, change password). */
 export function requireSignedIn(ctx: AppContext): preHandlerAsyncHookHandler {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
-    const principal = authenticate(ctx, request);
+    const principal = await authenticate(ctx, request);
     if (!principal) throw errors.unauthorized("请先登录（需要 Authorization: Bearer <token>）。");
-    request.staff = { id: principal.id, username: principal.username, role: principal.role };
+    request.staff = { id: principal.id, username: principal.username, role: principal.role, sessionId: principal.sessionId };
   };
 }
 

@@ -1,21 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { AppContext } from "../context.ts";
-import { recordAudit, recordReadAudit } from "../data/audit.ts";
-import { enqueueDelivery } from "../data/outbox.ts";
-import {
-  findConversation,
-  insertNote,
-  listConversationMessages,
-  listConversationsByStatus,
-  listNotes,
-  listResidentApplicationsForStaff,
-  type QueueRow,
-  updateConversationStatus,
-} from "../data/staff.ts";
+import type { QueueRow } from "../data/conversations.ts";
+import { ConflictError } from "../data/errors.ts";
 import { handoffWording } from "../dialog/skills/handoff.ts";
 import { parseState } from "../dialog/state.ts";
-import { canTransition } from "../dialog/status.ts";
-import type { ChannelId, ConversationStatus } from "../dialog/types.ts";
+import { canTransition } from "../domain/conversation-status.ts";
+import type { Effect } from "../domain/effects.ts";
+import type { ChannelId, ConversationStatus } from "../domain/types.ts";
 import { errors } from "../http/errors.ts";
 import { maskPhone } from "../lib/crypto.ts";
 import { redactPersonalData } from "../lib/text.ts";
@@ -58,31 +49,45 @@ function queueItem(row: QueueRow, now: number) {
 export type QueueItem = ReturnType<typeof queueItem>;
 
 /** The escalation queue (or another status), oldest escalation first. */
-export function listQueue(ctx: AppContext, status: ConversationStatus, limit: number): QueueItem[] {
+export async function listQueue(ctx: AppContext, status: ConversationStatus, limit: number): Promise<QueueItem[]> {
   const now = ctx.clock.now();
-  return listConversationsByStatus(ctx.db.sql, status, limit).map((r) => queueItem(r, now));
+  return (await ctx.store.conversations.listByStatus(status, limit)).map((r) => queueItem(r, now));
 }
 
-function load(ctx: AppContext, id: string) {
-  const c = findConversation(ctx.db.sql, id);
+async function load(ctx: AppContext, id: string) {
+  const c = await ctx.store.conversations.find(id);
   if (!c) throw errors.notFound("没有这个会话。");
   return c;
 }
 
+/** Applies a staff action's writes; a conversation changed meanwhile answers 409 "refresh". */
+async function commit(ctx: AppContext, effects: Effect[], now: number): Promise<void> {
+  try {
+    await ctx.store.apply(effects, now);
+  } catch (err) {
+    if (err instanceof ConflictError) throw errors.conflict("会话状态刚刚变了，请刷新后再试。", "stale");
+    throw err;
+  }
+}
+
 /** One conversation for staff: transcript (oldest first), notes and the resident's applications (ID masked). Audited. */
-export function viewConversation(ctx: AppContext, staff: StaffPrincipal, id: string) {
+export async function viewConversation(ctx: AppContext, staff: StaffPrincipal, id: string) {
   const now = ctx.clock.now();
-  const c = load(ctx, id);
-  const sql = ctx.db.sql;
-  recordReadAudit(
-    sql,
+  const c = await load(ctx, id);
+  const { conversations, applications, audit } = ctx.store;
+  await audit.recordRead(
     { staffUserId: staff.id, username: staff.username, action: "conversation.view", targetType: "conversation", targetId: id },
     now,
     READ_AUDIT_WINDOW_MS,
   );
+  const [messages, notes, apps] = await Promise.all([
+    conversations.messages(id, TRANSCRIPT_LIMIT),
+    conversations.notes(id),
+    applications.listForResidentStaff(c.residentId),
+  ]);
   return {
     ...queueItem(c, now),
-    messages: listConversationMessages(sql, id, TRANSCRIPT_LIMIT).map((m) => ({
+    messages: messages.map((m) => ({
       id: m.id,
       direction: m.direction,
       author: m.author,
@@ -91,8 +96,8 @@ export function viewConversation(ctx: AppContext, staff: StaffPrincipal, id: str
       staffName: m.staffName,
       createdAt: m.createdAt,
     })),
-    notes: listNotes(sql, id).map((n) => ({ id: n.id, text: n.text, staffName: n.staffName, createdAt: n.createdAt })),
-    applications: listResidentApplicationsForStaff(sql, c.residentId).map((a) => ({
+    notes: notes.map((n) => ({ id: n.id, text: n.text, staffName: n.staffName, createdAt: n.createdAt })),
+    applications: apps.map((a) => ({
       ...applicationSummary(a, ctx.flows),
       phoneMasked: a.phone ? maskPhone(a.phone) : null,
     })),
@@ -100,58 +105,73 @@ export function viewConversation(ctx: AppContext, staff: StaffPrincipal, id: str
 }
 
 /** Takes a conversation from the queue (or from a colleague with `force`). */
-export function claimConversation(ctx: AppContext, staff: StaffPrincipal, id: string, force = false): QueueItem {
-  const sql = ctx.db.sql;
+export async function claimConversation(ctx: AppContext, staff: StaffPrincipal, id: string, force = false): Promise<QueueItem> {
   const now = ctx.clock.now();
-  sql.transaction(() => {
-    const c = load(ctx, id);
-    if (c.status === "staff" && c.claimedBy === staff.id) return;
+  const c = await load(ctx, id);
+  if (!(c.status === "staff" && c.claimedBy === staff.id)) {
     if (c.status === "staff" && c.claimedBy && !force) {
       throw errors.conflict(`这个会话已由 ${c.claimedByName ?? "其他同事"} 接待。`, "claimed_by_other");
     }
     if (!canTransition(c.status as ConversationStatus, "staff") || c.status === "closed") {
       throw errors.conflict("这个会话现在不能接入。", "invalid_status");
     }
-    if (
-      !updateConversationStatus(
-        sql,
-        id,
-        c.status,
-        { status: "staff", claimedBy: staff.id, escalatedAt: c.escalatedAt ?? now },
-        now,
-      )
-    ) {
-      throw errors.conflict("会话状态刚刚变了，请刷新后再试。", "stale");
-    }
-    recordAudit(
-      sql,
-      { staffUserId: staff.id, username: staff.username, action: "conversation.claim", targetType: "conversation", targetId: id },
+    await commit(
+      ctx,
+      [
+        {
+          type: "conversation.transition",
+          conversationId: id,
+          ifStatus: c.status as ConversationStatus,
+          status: "staff",
+          claimedBy: staff.id,
+          escalatedAt: c.escalatedAt ?? now,
+        },
+        {
+          type: "audit.record",
+          entry: {
+            staffUserId: staff.id,
+            username: staff.username,
+            action: "conversation.claim",
+            targetType: "conversation",
+            targetId: id,
+          },
+        },
+      ],
       now,
     );
-  })();
-  return queueItem(load(ctx, id), now);
+  }
+  return queueItem(await load(ctx, id), now);
 }
 
 /** A staff reply: queued for delivery on the resident's channel and written to the transcript, in one transaction. */
-export function replyToConversation(ctx: AppContext, staff: StaffPrincipal, id: string, text: string): { messageId: string } {
-  const sql = ctx.db.sql;
+export async function replyToConversation(
+  ctx: AppContext,
+  staff: StaffPrincipal,
+  id: string,
+  text: string,
+): Promise<{ messageId: string }> {
   const now = ctx.clock.now();
   const messageId = randomUUID();
-  sql.transaction(() => {
-    const c = load(ctx, id);
-    if (c.status === "escalated") {
-      // Answering from the queue takes the conversation.
-      if (!updateConversationStatus(sql, id, "escalated", { status: "staff", claimedBy: staff.id }, now)) {
-        throw errors.conflict("会话状态刚刚变了，请刷新后再试。", "stale");
-      }
-    } else if (c.status !== "staff") {
-      throw errors.conflict("这个会话不在人工服务中，请先接入。", "not_with_staff");
-    } else if (c.claimedBy && c.claimedBy !== staff.id && staff.role !== "admin") {
-      throw errors.conflict(`这个会话已由 ${c.claimedByName ?? "其他同事"} 接待。`, "claimed_by_other");
-    }
-    enqueueDelivery(
-      sql,
-      {
+  const c = await load(ctx, id);
+  const effects: Effect[] = [];
+  if (c.status === "escalated") {
+    // Answering from the queue takes the conversation.
+    effects.push({
+      type: "conversation.transition",
+      conversationId: id,
+      ifStatus: "escalated",
+      status: "staff",
+      claimedBy: staff.id,
+    });
+  } else if (c.status !== "staff") {
+    throw errors.conflict("这个会话不在人工服务中，请先接入。", "not_with_staff");
+  } else if (c.claimedBy && c.claimedBy !== staff.id && staff.role !== "admin") {
+    throw errors.conflict(`这个会话已由 ${c.claimedByName ?? "其他同事"} 接待。`, "claimed_by_other");
+  }
+  effects.push(
+    {
+      type: "delivery.enqueue",
+      delivery: {
         residentId: c.residentId,
         channel: c.channel as ChannelId,
         kind: "staff",
@@ -160,42 +180,47 @@ export function replyToConversation(ctx: AppContext, staff: StaffPrincipal, id: 
         author: "staff",
         staffUserId: staff.id,
       },
-      now,
-    );
-    recordAudit(
-      sql,
-      { staffUserId: staff.id, username: staff.username, action: "conversation.reply", targetType: "conversation", targetId: id },
-      now,
-    );
-  })();
+    },
+    {
+      type: "audit.record",
+      entry: {
+        staffUserId: staff.id,
+        username: staff.username,
+        action: "conversation.reply",
+        targetType: "conversation",
+        targetId: id,
+      },
+    },
+  );
+  await commit(ctx, effects, now);
   kickDispatcher(ctx);
   return { messageId };
 }
 
 /** An internal note: never shown to the resident. */
-export function addNote(ctx: AppContext, staff: StaffPrincipal, id: string, text: string): { id: string } {
-  load(ctx, id);
+export async function addNote(ctx: AppContext, staff: StaffPrincipal, id: string, text: string): Promise<{ id: string }> {
+  await load(ctx, id);
   const noteId = randomUUID();
-  insertNote(ctx.db.sql, { id: noteId, conversationId: id, staffUserId: staff.id, text }, ctx.clock.now());
+  await ctx.store.apply([{ type: "note.add", id: noteId, conversationId: id, staffUserId: staff.id, text }], ctx.clock.now());
   return { id: noteId };
 }
 
 /** Hands the conversation back to the assistant, which tells the resident so. */
-export function resolveConversation(ctx: AppContext, staff: StaffPrincipal, id: string): QueueItem {
-  const sql = ctx.db.sql;
+export async function resolveConversation(ctx: AppContext, staff: StaffPrincipal, id: string): Promise<QueueItem> {
   const now = ctx.clock.now();
-  sql.transaction(() => {
-    const c = load(ctx, id);
-    if (c.status !== "escalated" && c.status !== "staff") {
-      throw errors.conflict("这个会话没有在人工服务中。", "not_with_staff");
-    }
-    const state = parseState(c.state);
-    const fresh = { ...state, misunderstood: 0, offer: undefined, offerReason: undefined, choices: undefined };
-    const ok = updateConversationStatus(
-      sql,
-      id,
-      c.status,
+  const c = await load(ctx, id);
+  if (c.status !== "escalated" && c.status !== "staff") {
+    throw errors.conflict("这个会话没有在人工服务中。", "not_with_staff");
+  }
+  const state = parseState(c.state);
+  const fresh = { ...state, misunderstood: 0, offer: undefined, offerReason: undefined, choices: undefined };
+  await commit(
+    ctx,
+    [
       {
+        type: "conversation.transition",
+        conversationId: id,
+        ifStatus: c.status,
         status: "bot",
         claimedBy: null,
         escalatedAt: null,
@@ -203,33 +228,30 @@ export function resolveConversation(ctx: AppContext, staff: StaffPrincipal, id: 
         lastHoldingAt: null,
         state: JSON.stringify(fresh),
       },
-      now,
-    );
-    if (!ok) throw errors.conflict("会话状态刚刚变了，请刷新后再试。", "stale");
-    enqueueDelivery(
-      sql,
       {
-        residentId: c.residentId,
-        channel: c.channel as ChannelId,
-        kind: "staff",
-        text: handoffWording.resumed,
-        dedupeKey: `staff:${randomUUID()}`,
-        author: "bot",
+        type: "delivery.enqueue",
+        delivery: {
+          residentId: c.residentId,
+          channel: c.channel as ChannelId,
+          kind: "staff",
+          text: handoffWording.resumed,
+          dedupeKey: `staff:${randomUUID()}`,
+          author: "bot",
+        },
       },
-      now,
-    );
-    recordAudit(
-      sql,
       {
-        staffUserId: staff.id,
-        username: staff.username,
-        action: "conversation.resolve",
-        targetType: "conversation",
-        targetId: id,
+        type: "audit.record",
+        entry: {
+          staffUserId: staff.id,
+          username: staff.username,
+          action: "conversation.resolve",
+          targetType: "conversation",
+          targetId: id,
+        },
       },
-      now,
-    );
-  })();
+    ],
+    now,
+  );
   kickDispatcher(ctx);
-  return queueItem(load(ctx, id), now);
+  return queueItem(await load(ctx, id), now);
 }

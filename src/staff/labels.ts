@@ -1,4 +1,4 @@
-import type { StaffApplicationRow } from "../data/staff.ts";
+import type { StaffApplicationRow } from "../data/applications.ts";
 import type { LoadedFlow } from "../flows/loader.ts";
 
 /**

@@ -1,7 +1,7 @@
+import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { insertApplication } from "../../src/data/applications.ts";
 import { encryptSecret, hashIdNumber, maskIdNumber } from "../../src/lib/crypto.ts";
 import { createStaffUser } from "../../src/staff/auth.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
@@ -26,26 +26,25 @@ describe.skipIf(!runBrowserTests)("staff console in a real browser", () => {
 
     // A resident who submitted an application earlier, now asking for a person.
     const first = await t.say("browser-res", "你好");
-    const { residentId } = t.ctx.db.sql
-      .prepare(`SELECT residentId FROM "Conversation" WHERE id = ?`)
-      .get(first.conversationId) as {
+    const { residentId } = (await t.sql.get<{
       residentId: string;
-    };
-    applicationId = insertApplication(
-      t.ctx.db.sql,
+    }>(`SELECT residentId FROM "Conversation" WHERE id = ?`, first.conversationId))!;
+    applicationId = randomUUID();
+    const now = t.clock.now();
+    await t.sql.run(
+      `INSERT INTO "Application" (id, reference, type, status, residentId, data, name, idNumberEnc, idNumberHash, idNumberMasked, phone, district, createdAt, updatedAt)
+       VALUES (?, 'YJ20260302-WXYZ', 'address_report', 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      applicationId,
       residentId,
-      {
-        reference: "YJ20260302-WXYZ",
-        type: "address_report",
-        data: { district: "鄞州区", address: "鄞州区天童南路 1 号", moveInDate: "2026-02-20" },
-        name: "张三",
-        idNumberEnc: encryptSecret(t.ctx.secrets.encryptionKey, ID),
-        idNumberHash: hashIdNumber(t.ctx.secrets.hashKey, ID),
-        idNumberMasked: maskIdNumber(ID),
-        phone: "13812345678",
-        district: "鄞州区",
-      },
-      t.clock.now(),
+      JSON.stringify({ district: "鄞州区", address: "鄞州区天童南路 1 号", moveInDate: "2026-02-20" }),
+      "张三",
+      encryptSecret(t.ctx.secrets.encryptionKey, ID),
+      hashIdNumber(t.ctx.secrets.hashKey, ID),
+      maskIdNumber(ID),
+      "13812345678",
+      "鄞州区",
+      now,
+      now,
     );
     const asked = await t.say("browser-res", "转人工");
     expect(asked.handoff).toBe(true);
@@ -95,11 +94,9 @@ describe.skipIf(!runBrowserTests)("staff console in a real browser", () => {
     await showsText(log, "工作人员小王");
 
     // The reply is queued for the resident's channel and in their transcript.
-    const delivered = t.ctx.db.sql
-      .prepare(
-        `SELECT d.kind, d.channel FROM "Delivery" d JOIN "Resident" r ON r.id = d.residentId WHERE r.channelUserId = 'browser-res' AND d.text LIKE '%小王%'`,
-      )
-      .get() as { kind: string; channel: string } | undefined;
+    const delivered = await t.sql.get<{ kind: string; channel: string }>(
+      `SELECT d.kind, d.channel FROM "Delivery" d JOIN "Resident" r ON r.id = d.residentId WHERE r.channelUserId = 'browser-res' AND d.text LIKE '%小王%'`,
+    );
     expect(delivered).toEqual({ kind: "staff", channel: "api" });
 
     // What the resident writes next shows up live; the assistant itself stays quiet.
@@ -139,18 +136,16 @@ describe.skipIf(!runBrowserTests)("staff console in a real browser", () => {
     await page.getByRole("button", { name: "通过", exact: true }).click();
     await shown(page.getByText("已通过", { exact: true }));
 
-    const app = t.ctx.db.sql.prepare(`SELECT status FROM "Application" WHERE id = ?`).get(applicationId) as { status: string };
+    const app = (await t.sql.get<{ status: string }>(`SELECT status FROM "Application" WHERE id = ?`, applicationId))!;
     expect(app.status).toBe("approved");
-    const notice = t.ctx.db.sql
-      .prepare(
-        `SELECT d.text FROM "Delivery" d JOIN "Resident" r ON r.id = d.residentId WHERE r.channelUserId = 'browser-res' AND d.kind = 'notice'`,
-      )
-      .get() as { text: string };
+    const notice = (await t.sql.get<{ text: string }>(
+      `SELECT d.text FROM "Delivery" d JOIN "Resident" r ON r.id = d.residentId WHERE r.channelUserId = 'browser-res' AND d.kind = 'notice'`,
+    ))!;
     expect(notice.text).toContain("YJ20260302-WXYZ");
     expect(notice.text).toContain("审核通过");
-    const audit = t.ctx.db.sql.prepare(`SELECT action FROM "AuditLog" WHERE username = 'li' ORDER BY id`).all() as {
+    const audit = await t.sql.all<{
       action: string;
-    }[];
+    }>(`SELECT action FROM "AuditLog" WHERE username = 'li' ORDER BY id`);
     expect(audit.map((a) => a.action)).toEqual(
       expect.arrayContaining(["staff.login", "application.view", "application.reveal_id", "application.approve"]),
     );
@@ -166,7 +161,7 @@ describe.skipIf(!runBrowserTests)("staff console in a real browser", () => {
     await page.getByRole("button", { name: "发送", exact: true }).click();
     await showsText(page.locator(".panel"), "群发进度");
     await showsText(page.locator("p"), "待发送 1");
-    const rows = t.ctx.db.sql.prepare(`SELECT kind, status FROM "Delivery" WHERE kind = 'broadcast'`).all();
+    const rows = await t.sql.all(`SELECT kind, status FROM "Delivery" WHERE kind = 'broadcast'`);
     expect(rows).toEqual([{ kind: "broadcast", status: "pending" }]);
   });
 });

@@ -1,7 +1,6 @@
 import type { AddressInfo } from "node:net";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { enqueueDelivery } from "../../src/data/outbox.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { launchBrowser, runBrowserTests } from "../helpers/browser.ts";
 
@@ -53,13 +52,24 @@ describe.skipIf(!runBrowserTests)("web chat in a real (phone-sized) browser", ()
   });
 
   it("shows a staff message pushed while the page is open", async () => {
-    const row = t.ctx.db.sql.prepare(`SELECT id, channelUserId FROM "Resident" WHERE channel = 'web'`).get() as {
+    const row = (await t.sql.get<{
       id: string;
       channelUserId: string;
-    };
-    enqueueDelivery(
-      t.ctx.db.sql,
-      { residentId: row.id, channel: "web", kind: "staff", text: "您好，我是工作人员小陈。", dedupeKey: "b-1", author: "staff" },
+    }>(`SELECT id, channelUserId FROM "Resident" WHERE channel = 'web'`))!;
+    await t.ctx.store.apply(
+      [
+        {
+          type: "delivery.enqueue",
+          delivery: {
+            residentId: row.id,
+            channel: "web",
+            kind: "staff",
+            text: "您好，我是工作人员小陈。",
+            dedupeKey: "b-1",
+            author: "staff",
+          },
+        },
+      ],
       t.clock.now(),
     );
     await t.ctx.channels.get("web")!.send({ id: "b-1", channel: "web", userId: row.channelUserId, text: "", kind: "staff" });

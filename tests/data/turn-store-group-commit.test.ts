@@ -1,22 +1,28 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Db, openDb } from "../../src/data/db.ts";
-import { StaleConversationError, type TurnCommit, type TurnSnapshot, TurnStore } from "../../src/data/turn-store.ts";
+import { StaleConversationError } from "../../src/data/errors.ts";
+import { Store } from "../../src/data/store.ts";
+import type { TurnCommit, TurnSnapshot, TurnStore } from "../../src/data/turn-store.ts";
+import { freshDatabaseUrl, type SqlProbe, sqlProbe } from "../helpers/database.ts";
 
 let dir: string;
-let db: Db;
+let data: Store;
 let store: TurnStore;
+/** Another connection: it sees only committed data. */
+let reader: SqlProbe;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "yongju-turn-store-"));
-  db = await openDb(join(dir, "app.db"));
-  store = new TurnStore(db.sql);
+  const url = await freshDatabaseUrl(dir);
+  data = await Store.open(url);
+  store = data.turns;
+  reader = sqlProbe(url);
 });
 afterAll(async () => {
-  await db.close();
+  await reader.close();
+  await data.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -35,35 +41,30 @@ function turn(snapshot: TurnSnapshot, userId: string, text: string, now: number)
   };
 }
 
-/** What another process reading the database file sees: only committed data. */
-function storedTexts(residentId: string): string[] {
-  const reader = new Database(db.path, { readonly: true });
-  try {
-    return (
-      reader.prepare(`SELECT text FROM "Message" WHERE residentId = ? ORDER BY id`).all(residentId) as { text: string }[]
-    ).map((r) => r.text);
-  } finally {
-    reader.close();
-  }
+/** What another process reading the database sees: only committed data. */
+async function storedTexts(residentId: string): Promise<string[]> {
+  return (await reader.all<{ text: string }>(`SELECT text FROM "Message" WHERE residentId = ? ORDER BY id`, residentId)).map(
+    (r) => r.text,
+  );
 }
 
 describe("group commit of turns", () => {
   it("answers each turn only once it is committed, and a failing turn rolls back alone", async () => {
     const now = 1_800_000_000_000;
-    const a = store.snapshot("api", "resident-a", now);
-    const b = store.snapshot("api", "resident-b", now);
-    const c = store.snapshot("api", "resident-c", now);
+    const a = await store.snapshot("api", "resident-a", now);
+    const b = await store.snapshot("api", "resident-b", now);
+    const c = await store.snapshot("api", "resident-c", now);
     // resident-b's conversation changes behind the turn's back (another process): its version is stale.
-    db.sql.prepare(`UPDATE "Conversation" SET version = version + 1 WHERE id = ?`).run(b.conversationId);
+    await reader.run(`UPDATE "Conversation" SET version = version + 1 WHERE id = ?`, b.conversationId);
 
     const seen: Record<string, string[]> = {};
     const commits = [
-      store.commit(turn(a, "resident-a", "居住证怎么续签", now)).then(() => {
-        seen.a = storedTexts(a.residentId);
+      store.commit(turn(a, "resident-a", "居住证怎么续签", now)).then(async () => {
+        seen.a = await storedTexts(a.residentId);
       }),
       store.commit(turn(b, "resident-b", "社保怎么转移", now)),
-      store.commit(turn(c, "resident-c", "孩子怎么上学", now)).then(() => {
-        seen.c = storedTexts(c.residentId);
+      store.commit(turn(c, "resident-c", "孩子怎么上学", now)).then(async () => {
+        seen.c = await storedTexts(c.residentId);
       }),
     ];
     const [ra, rb, rc] = (await Promise.allSettled(commits)) as [
@@ -79,13 +80,13 @@ describe("group commit of turns", () => {
     expect(seen.a).toEqual(["居住证怎么续签", "答复：居住证怎么续签"]);
     expect(seen.c).toEqual(["孩子怎么上学", "答复：孩子怎么上学"]);
     // The stale turn left nothing behind, not even its inbound message.
-    expect(storedTexts(b.residentId)).toEqual([]);
+    expect(await storedTexts(b.residentId)).toEqual([]);
   });
 
   it("keeps working after a failed batch member: the next turn of that resident commits", async () => {
     const now = 1_800_000_100_000;
-    const b = store.snapshot("api", "resident-b", now);
+    const b = await store.snapshot("api", "resident-b", now);
     await store.commit(turn(b, "resident-b", "社保怎么转移", now));
-    expect(storedTexts(b.residentId)).toEqual(["社保怎么转移", "答复：社保怎么转移"]);
+    expect(await storedTexts(b.residentId)).toEqual(["社保怎么转移", "答复：社保怎么转移"]);
   });
 });

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config/config.ts";
 
@@ -17,16 +18,53 @@ describe("configuration", () => {
     expect(config.PORT).toBe(3000);
     expect(config.HOST).toBe("127.0.0.1");
     expect(config.DATABASE_URL).toBe("file:./data/app.db");
-    expect(config.databasePath.endsWith("/data/app.db")).toBe(true);
+    // Generated secrets and the WeChat session live next to the SQLite file.
+    expect(config.dataDir).toBe(join(process.cwd(), "data"));
+    expect(config.DATABASE_POOL_SIZE).toBe(10);
+    expect(config.METRICS_TOKEN).toBeUndefined();
     expect(config.TZ).toBe("Asia/Shanghai");
     expect(config.REMINDER_QUIET_HOURS).toEqual({ from: "21:00", to: "08:00" });
     expect(config.apiChannelEnabled).toBe(false);
     expect(config.llmEnabled).toBe(false);
   });
 
+  it("takes a SQLite file anywhere, and keeps its data directory next to it", () => {
+    expect(loadConfig({ DATABASE_URL: "file:/srv/yongju/app.db" }).dataDir).toBe("/srv/yongju");
+    expect(loadConfig({ DATABASE_URL: "file:/srv/yongju/app.db", DATA_DIR: "/var/lib/yongju" }).dataDir).toBe("/var/lib/yongju");
+  });
+
+  it("accepts a PostgreSQL URL, with its pool size, a data directory and a metrics token", () => {
+    const url = "postgresql://app:secret@db.internal:5432/yongju";
+    const config = loadConfig({
+      DATABASE_URL: url,
+      DATABASE_POOL_SIZE: "25",
+      DATA_DIR: "/var/lib/yongju",
+      METRICS_TOKEN: "scrape-me",
+    });
+    expect(config.DATABASE_URL).toBe(url);
+    expect(config.DATABASE_POOL_SIZE).toBe(25);
+    expect(config.dataDir).toBe("/var/lib/yongju");
+    expect(config.METRICS_TOKEN).toBe("scrape-me");
+    // The short scheme works too; without DATA_DIR the data directory is ./data.
+    const short = loadConfig({ DATABASE_URL: "postgres://app@localhost/yongju" });
+    expect(short.DATABASE_URL).toBe("postgres://app@localhost/yongju");
+    expect(short.dataDir).toBe(join(process.cwd(), "data"));
+  });
+
   it("treats empty strings as missing", () => {
-    const config = loadConfig({ PORT: "", API_TOKEN: "", OPENAI_API_KEY: " ", WECHATY_PUPPET: "" });
+    const config = loadConfig({
+      PORT: "",
+      API_TOKEN: "",
+      OPENAI_API_KEY: " ",
+      WECHATY_PUPPET: "",
+      DATA_DIR: "",
+      DATABASE_POOL_SIZE: "",
+      METRICS_TOKEN: "",
+    });
     expect(config.PORT).toBe(3000);
+    expect(config.DATABASE_POOL_SIZE).toBe(10);
+    expect(config.METRICS_TOKEN).toBeUndefined();
+    expect(config.dataDir).toBe(join(process.cwd(), "data"));
     expect(config.API_TOKEN).toBeUndefined();
     expect(config.WECHATY_PUPPET).toBeUndefined();
   });
@@ -39,7 +77,11 @@ describe("configuration", () => {
   it.each([
     ["PORT", { PORT: "seventy" }],
     ["PORT", { PORT: "70000" }],
-    ["DATABASE_URL", { DATABASE_URL: "postgres://localhost/db" }],
+    ["DATABASE_URL", { DATABASE_URL: "mysql://localhost/db" }],
+    ["DATABASE_URL", { DATABASE_URL: "postgresql://" }],
+    ["DATABASE_URL", { DATABASE_URL: "./data/app.db" }],
+    ["DATABASE_POOL_SIZE", { DATABASE_POOL_SIZE: "0" }],
+    ["DATABASE_POOL_SIZE", { DATABASE_POOL_SIZE: "many" }],
     ["API_TOKEN", { API_TOKEN: "short" }],
     ["API_WEBHOOK_URL", { API_WEBHOOK_URL: "not a url" }],
     ["OPENAI_BASE_URL", { OPENAI_BASE_URL: "ftp://example" }],

@@ -18,9 +18,10 @@ describe("conversation engine", () => {
       const texts = Array.from({ length: 12 }, (_, i) => (i % 2 ? thanks[(i - 1) / 2]! : greetings[i / 2]!));
       const results = await Promise.all(texts.map((text, i) => t.say("u-order", text, `order-${i}`)));
       expect(new Set(results.map((r) => r.conversationId)).size).toBe(1);
-      const rows = t.ctx.db.sql
-        .prepare(`SELECT direction, text, intent FROM "Message" WHERE conversationId = ? ORDER BY id`)
-        .all(results[0]!.conversationId) as { direction: string; text: string; intent: string }[];
+      const rows = await t.sql.all<{ direction: string; text: string; intent: string }>(
+        `SELECT direction, text, intent FROM "Message" WHERE conversationId = ? ORDER BY id`,
+        results[0]!.conversationId,
+      );
       expect(rows).toHaveLength(texts.length * 2);
       for (let i = 0; i < texts.length; i++) {
         expect(rows[2 * i]).toMatchObject({ direction: "in", text: texts[i] });
@@ -42,7 +43,7 @@ describe("conversation engine", () => {
       ]);
       expect(b).toEqual(a);
       expect(c).toEqual(a);
-      const n = t.ctx.db.sql.prepare(`SELECT COUNT(*) AS n FROM "Message" WHERE direction = 'in'`).get() as { n: number };
+      const n = (await t.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM "Message" WHERE direction = 'in'`))!;
       expect(n.n).toBe(1);
     } finally {
       await t.close();
@@ -56,17 +57,15 @@ describe("conversation engine", () => {
     const before = await first.say("u-restart", "你好", "r-1");
     await first.close();
 
-    const second = await createTestApp({}, { dir });
+    const second = await createTestApp({}, { dir, databaseUrl: first.databaseUrl });
     try {
       const replay = await second.say("u-restart", "你好", "r-1");
       expect(replay).toEqual(before);
       const after = await second.say("u-restart", "谢谢", "r-2");
       expect(after.conversationId).toBe(before.conversationId);
-      const n = second.ctx.db.sql
-        .prepare(`SELECT COUNT(*) AS n FROM "Message" WHERE conversationId = ?`)
-        .get(before.conversationId) as {
+      const n = (await second.sql.get<{
         n: number;
-      };
+      }>(`SELECT COUNT(*) AS n FROM "Message" WHERE conversationId = ?`, before.conversationId))!;
       expect(n.n).toBe(4);
     } finally {
       await second.close();

@@ -94,9 +94,9 @@ describe("POST /api/v1/messages", () => {
     const res = await post({ channel: "api", userId: "u-ctrl", text: "\u0000你\u200b好\u0007" });
     expect(res.status).toBe(200);
     expect(res.body.replies[0].intent).toBe("greeting");
-    const stored = t.ctx.db.sql.prepare(`SELECT text FROM "Message" WHERE direction = 'in' ORDER BY id DESC LIMIT 1`).get() as {
+    const stored = (await t.sql.get<{
       text: string;
-    };
+    }>(`SELECT text FROM "Message" WHERE direction = 'in' ORDER BY id DESC LIMIT 1`))!;
     expect(stored.text).toBe("你好");
   });
 
@@ -150,11 +150,9 @@ describe("de-duplication", () => {
     const first = await t.say("u-dup", "你好", "m-1");
     const second = await t.say("u-dup", "你好", "m-1");
     expect(second).toEqual(first);
-    const count = t.ctx.db.sql
-      .prepare(
-        `SELECT COUNT(*) AS n FROM "Message" m JOIN "Resident" r ON r.id = m.residentId WHERE r.channelUserId = 'u-dup' AND m.direction = 'in'`,
-      )
-      .get() as { n: number };
+    const count = (await t.sql.get<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM "Message" m JOIN "Resident" r ON r.id = m.residentId WHERE r.channelUserId = 'u-dup' AND m.direction = 'in'`,
+    ))!;
     expect(count.n).toBe(1);
   });
 

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { enqueueDelivery } from "../../src/data/outbox.ts";
 import { type TestApp, createTestApp } from "../helpers/app.ts";
 
 let t: TestApp;
@@ -55,11 +54,9 @@ describe("web chat over a real HTTP server", () => {
         body: JSON.stringify({ text: "你好" }),
       })
     ).json()) as { conversationId: string };
-    const residentId = (
-      t.ctx.db.sql.prepare(`SELECT residentId FROM "Conversation" WHERE id = ?`).get(first.conversationId) as {
-        residentId: string;
-      }
-    ).residentId;
+    const residentId = (await t.sql.get<{
+      residentId: string;
+    }>(`SELECT residentId FROM "Conversation" WHERE id = ?`, first.conversationId))!.residentId;
 
     const controller = new AbortController();
     const events = await fetch(`${base}/chat/events`, { headers: { cookie }, signal: controller.signal });
@@ -67,12 +64,22 @@ describe("web chat over a real HTTP server", () => {
     const reader = events.body!.getReader();
     await reader.read(); // retry: header
 
-    const userId = (
-      t.ctx.db.sql.prepare(`SELECT channelUserId FROM "Resident" WHERE id = ?`).get(residentId) as { channelUserId: string }
-    ).channelUserId;
-    enqueueDelivery(
-      t.ctx.db.sql,
-      { residentId, channel: "web", kind: "staff", text: "您好，我是工作人员小王。", dedupeKey: "t1", author: "staff" },
+    const userId = (await t.sql.get<{ channelUserId: string }>(`SELECT channelUserId FROM "Resident" WHERE id = ?`, residentId))!
+      .channelUserId;
+    await t.ctx.store.apply(
+      [
+        {
+          type: "delivery.enqueue",
+          delivery: {
+            residentId,
+            channel: "web",
+            kind: "staff",
+            text: "您好，我是工作人员小王。",
+            dedupeKey: "t1",
+            author: "staff",
+          },
+        },
+      ],
       Date.now(),
     );
     await t.ctx.channels.get("web")!.send({ id: "t1", channel: "web", userId, text: "", kind: "staff" });

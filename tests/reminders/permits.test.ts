@@ -3,7 +3,6 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { onEndorsementApproved } from "../../src/data/permits.ts";
 import { hashIdNumber } from "../../src/lib/crypto.ts";
 import { importPermitCsv } from "../../src/reminders/import.ts";
 import { runReminderScan } from "../../src/reminders/scan.ts";
@@ -13,17 +12,17 @@ import { at, dateFrom, postPermits, reminders, staff, WebhookReceiver } from "./
 const TODAY = "2026-03-01";
 const run = promisify(execFile);
 
-const permit = (sql: TestApp["ctx"]["db"]["sql"], permitNumber: string) =>
-  sql.prepare(`SELECT * FROM "Permit" WHERE permitNumber = ?`).get(permitNumber) as
-    | {
-        id: string;
-        endorseBy: string;
-        holderName: string;
-        residentId: string;
-        channelUserId: string;
-        idNumberHash: string | null;
-      }
-    | undefined;
+const permit = (t: TestApp, permitNumber: string) =>
+  t.sql.get<{
+    id: string;
+    endorseBy: string;
+    holderName: string;
+    residentId: string;
+    channelUserId: string;
+    idNumberHash: string | null;
+  }>(`SELECT * FROM "Permit" WHERE permitNumber = ?`, permitNumber);
+
+const scan = (t: TestApp) => runReminderScan({ reminders: t.ctx.store.reminders, timeZone: "Asia/Shanghai" }, t.clock.now());
 
 describe("permits: staff API and CLI import", () => {
   let hook: WebhookReceiver;
@@ -62,7 +61,7 @@ describe("permits: staff API and CLI import", () => {
     expect(body.rejected[3]?.errors).toEqual(["row must be an object"]);
 
     // The resident is created so a reminder can reach them before they ever wrote.
-    const p1 = permit(t.ctx.db.sql, "NB2026-0001");
+    const p1 = await permit(t, "NB2026-0001");
     expect(p1).toMatchObject({ endorseBy: "2026-04-10", holderName: "张三", channelUserId: "u-p1" });
     expect(p1?.residentId).toBeTruthy();
 
@@ -71,10 +70,10 @@ describe("permits: staff API and CLI import", () => {
       { channel: "api", userId: "u-p1", permitNumber: "NB2026-0001", holderName: "张三", endorseBy: "2027-04-10" },
     ]);
     expect(again.body).toEqual({ upserted: 1, rejected: [] });
-    expect(permit(t.ctx.db.sql, "NB2026-0001")?.endorseBy).toBe("2027-04-10");
+    expect((await permit(t, "NB2026-0001"))?.endorseBy).toBe("2027-04-10");
     const reply = await t.say("u-p1", "你好");
     expect(reply.conversationId).toBe(
-      (t.ctx.db.sql.prepare(`SELECT id FROM "Conversation" WHERE residentId = ?`).get(p1?.residentId) as { id: string }).id,
+      (await t.sql.get<{ id: string }>(`SELECT id FROM "Conversation" WHERE residentId = ?`, p1?.residentId))?.id,
     );
   });
 
@@ -119,16 +118,16 @@ describe("permits: staff API and CLI import", () => {
         ...Array.from({ length: 25 }, (_, i) => `web,w-csv${i},CSVB-${String(i).padStart(4, "0")},批量,2026-06-01`),
       ].join("\r\n"),
     );
-    const summary = await importPermitCsv(t.ctx.db.sql, file, t.clock.now(), { batchSize: 10 });
+    const summary = await importPermitCsv(t.ctx.store.permits, file, t.clock.now(), { batchSize: 10 });
     expect(summary).toMatchObject({ rows: 30, upserted: 27, rejectedCount: 3 });
     expect(summary.rejected.map((r) => r.index)).toEqual([4, 6, 7]);
     expect(summary.rejected[0]?.errors.join()).toContain("YYYY-MM-DD");
     expect(summary.rejected[2]?.errors.join()).toContain("expected 5 fields, found 4");
-    expect(permit(t.ctx.db.sql, "CSV-0002")?.holderName).toBe("欧阳, 小明");
+    expect((await permit(t, "CSV-0002"))?.holderName).toBe("欧阳, 小明");
 
     // The CSV rows produce reminders like API rows do.
-    const scan = await runReminderScan({ sql: t.ctx.db.sql, timeZone: "Asia/Shanghai" }, t.clock.now());
-    expect(scan.queued).toBeGreaterThanOrEqual(2);
+    const scanned = await scan(t);
+    expect(scanned.queued).toBeGreaterThanOrEqual(2);
     await t.ctx.dispatcher.drain();
     expect(hook.received("u-csv2")[0]?.text).toContain("欧阳, 小明，您好");
   });
@@ -154,14 +153,14 @@ describe("permits: staff API and CLI import", () => {
       file,
       "permitNumber,channel,userId,endorseBy,holderName\nCLI-0001,api,u-cli1,2026-12-01,张三\nCLI-0002,api,u-cli2,2026-13-01,李四\n",
     );
-    const env = { ...process.env, DATABASE_URL: `file:${join(t.dir, "app.db")}`, LOG_LEVEL: "silent" };
+    const env = { ...process.env, DATABASE_URL: t.databaseUrl, DATA_DIR: t.dir, LOG_LEVEL: "silent" };
     const result = await run("npx", ["tsx", "scripts/import-permits.ts", file], { env }).catch((e) => e);
     expect(result.code).toBe(2);
     expect(result.stdout).toContain("rows read: 2");
     expect(result.stdout).toContain("upserted:  1");
     expect(result.stdout).toContain("line 3: endorseBy must be a real date written YYYY-MM-DD");
-    expect(permit(t.ctx.db.sql, "CLI-0001")?.endorseBy).toBe("2026-12-01");
-    expect(permit(t.ctx.db.sql, "CLI-0002")).toBeUndefined();
+    expect((await permit(t, "CLI-0001"))?.endorseBy).toBe("2026-12-01");
+    expect(await permit(t, "CLI-0002")).toBeUndefined();
 
     const bad = join(t.dir, "bad.csv");
     writeFileSync(bad, "number,name\n1,2\n");
@@ -192,17 +191,18 @@ describe("endorsement approved and chat registration", () => {
       { channel: "api", userId: "u-late", permitNumber: "END-0002", holderName: "李四", endorseBy: dateFrom(TODAY, -10) },
     ]);
     // A d7 reminder decided but not yet delivered (e.g. held by quiet hours).
-    expect((await runReminderScan({ sql: t.ctx.db.sql, timeZone: "Asia/Shanghai" }, t.clock.now())).queued).toBe(2);
-    const p = permit(t.ctx.db.sql, "END-0001");
-    const moved = t.ctx.db.sql.transaction(() =>
-      onEndorsementApproved(
-        t.ctx.db.sql,
-        { residentId: p?.residentId ?? "", data: JSON.stringify({ permitNumber: "END-0001" }) },
+    expect((await scan(t)).queued).toBe(2);
+    const p = await permit(t, "END-0001");
+    const approved = (residentId: string, idNumberHash: string | null, data: Record<string, unknown> = {}) =>
+      t.ctx.store.apply(
+        [{ type: "permit.endorsementApproved", residentId, idNumberHash, data, timeZone: "Asia/Shanghai" }],
         t.clock.now(),
-      ),
-    )();
-    expect(moved).toMatchObject({ previous: dateFrom(TODAY, 5), endorseBy: dateFrom(TODAY, 5).replace("2026", "2027") });
-    expect(permit(t.ctx.db.sql, "END-0001")?.endorseBy).toBe("2027-03-06");
+      );
+    await approved(p?.residentId ?? "", null, { permitNumber: "END-0001" });
+    // On time: the anniversary is kept, a year on.
+    expect(p?.endorseBy).toBe(dateFrom(TODAY, 5));
+    expect((await permit(t, "END-0001"))?.endorseBy).toBe(dateFrom(TODAY, 5).replace("2026", "2027"));
+    expect((await permit(t, "END-0001"))?.endorseBy).toBe("2027-03-06");
     await t.ctx.dispatcher.drain();
     expect(hook.received("u-end")).toEqual([]);
     expect((await reminders(t, reviewer, "END-0001")).map((r) => [r.stage, r.status])).toEqual([
@@ -211,19 +211,17 @@ describe("endorsement approved and chat registration", () => {
     ]);
 
     // Endorsed late: the new year counts from the approval day. Matched by the applicant's only permit.
-    const late = permit(t.ctx.db.sql, "END-0002");
+    const late = await permit(t, "END-0002");
     const hash = hashIdNumber(t.ctx.secrets.hashKey, "11010519491231002X");
-    expect(
-      onEndorsementApproved(t.ctx.db.sql, { residentId: late?.residentId ?? "", idNumberHash: hash }, t.clock.now())?.endorseBy,
-    ).toBe("2027-03-01");
-    expect(permit(t.ctx.db.sql, "END-0002")?.idNumberHash).toBe(hash);
+    await approved(late?.residentId ?? "", hash);
+    expect((await permit(t, "END-0002"))?.endorseBy).toBe("2027-03-01");
+    expect((await permit(t, "END-0002"))?.idNumberHash).toBe(hash);
     // Approving again (a second application) does not push it another year.
-    expect(onEndorsementApproved(t.ctx.db.sql, { residentId: "nobody", idNumberHash: hash }, t.clock.now())?.endorseBy).toBe(
-      "2027-03-01",
-    );
+    await approved("nobody", hash);
+    expect((await permit(t, "END-0002"))?.endorseBy).toBe("2027-03-01");
     // The new cycle gets its own reminders in time.
     t.clock.set(at("2027-02-05"));
-    expect((await runReminderScan({ sql: t.ctx.db.sql, timeZone: "Asia/Shanghai" }, t.clock.now())).queued).toBe(2);
+    expect((await scan(t)).queued).toBe(2);
     t.clock.set(at(TODAY));
   });
 
@@ -242,9 +240,9 @@ describe("endorsement approved and chat registration", () => {
     expect(done.replies[0]?.text).toContain("2026年3月15日");
     expect(done.replies[0]?.text).toContain("已经可以办理签注");
     expect(done.awaiting).toBeUndefined();
-    expect(permit(t.ctx.db.sql, "NB20250315")).toMatchObject({ endorseBy: "2026-03-15", channelUserId: "u-chat" });
+    expect(await permit(t, "NB20250315")).toMatchObject({ endorseBy: "2026-03-15", channelUserId: "u-chat" });
 
-    await runReminderScan({ sql: t.ctx.db.sql, timeZone: "Asia/Shanghai" }, t.clock.now());
+    await scan(t);
     await t.ctx.dispatcher.drain();
     const got = hook.received("u-chat");
     expect(got).toHaveLength(1);
@@ -267,9 +265,9 @@ describe("endorsement approved and chat registration", () => {
     const done = await t.say("u-id", "2025-09-01");
     expect(done.replies[0]?.text).toContain("330203********1236");
     expect(done.replies[0]?.text).toContain("我会在截止前 30 天、7 天和 1 天提醒您");
-    const row = t.ctx.db.sql.prepare(`SELECT * FROM "Permit" WHERE channelUserId = 'u-id'`).get() as Record<string, unknown>;
-    expect(row.endorseBy).toBe("2026-09-01");
-    expect(row.idNumberHash).toBe(hashIdNumber(t.ctx.secrets.hashKey, "330203199001011236"));
+    const row = await t.sql.get<Record<string, unknown>>(`SELECT * FROM "Permit" WHERE channelUserId = 'u-id'`);
+    expect(row?.endorseBy).toBe("2026-09-01");
+    expect(row?.idNumberHash).toBe(hashIdNumber(t.ctx.secrets.hashKey, "330203199001011236"));
     expect(JSON.stringify(row)).not.toContain("330203199001011236");
 
     await t.say("u-cancel", "提醒我签注");
@@ -282,7 +280,7 @@ describe("endorsement approved and chat registration", () => {
     const cancelled = await t.say("u-cancel", "取消");
     expect(cancelled.replies[0]?.text).toContain("先不登记");
     expect(cancelled.awaiting).toBeUndefined();
-    expect(t.ctx.db.sql.prepare(`SELECT count(*) AS n FROM "Permit" WHERE channelUserId = 'u-cancel'`).get()).toEqual({ n: 0 });
+    expect(await t.sql.get(`SELECT count(*) AS n FROM "Permit" WHERE channelUserId = 'u-cancel'`)).toEqual({ n: 0 });
 
     // Starting the endorsement application instead ends the setup.
     await t.say("u-switch", "提醒我签注");

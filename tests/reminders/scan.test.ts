@@ -1,13 +1,12 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { upsertPermits } from "../../src/data/permits.ts";
 import { runReminderScan } from "../../src/reminders/scan.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { at, dateFrom, deliveryRows, postPermits, reminders, runScan, staff, tempDir, WebhookReceiver } from "./support.ts";
 
 const TODAY = "2026-03-01";
 
-const scan = (t: TestApp) => runReminderScan({ sql: t.ctx.db.sql, timeZone: t.ctx.config.TZ }, t.clock.now());
+const scan = (t: TestApp) => runReminderScan({ reminders: t.ctx.store.reminders, timeZone: t.ctx.config.TZ }, t.clock.now());
 
 describe("reminder stages and the catch-up rule", () => {
   let hook: WebhookReceiver;
@@ -172,7 +171,8 @@ describe("reminder stages and the catch-up rule", () => {
     ]);
   });
 
-  it("two scans running at the same time queue one delivery per stage", async () => {
+  // 1,500 permits written and delivered one by one take a while on PostgreSQL.
+  it("two scans running at the same time queue one delivery per stage", { timeout: 120_000 }, async () => {
     t.clock.set(at(TODAY));
     const rows = Array.from({ length: 1500 }, (_, i) => ({
       channel: "api" as const,
@@ -181,18 +181,16 @@ describe("reminder stages and the catch-up rule", () => {
       holderName: "并发",
       endorseBy: dateFrom(TODAY, (i % 60) - 29),
     }));
-    upsertPermits(t.ctx.db.sql, rows, t.clock.now());
-    const opts = { sql: t.ctx.db.sql, timeZone: "Asia/Shanghai", batchSize: 100 };
+    await t.ctx.store.permits.upsert(rows, t.clock.now());
+    const opts = { reminders: t.ctx.store.reminders, timeZone: "Asia/Shanghai", batchSize: 100 };
     const [a, b, c] = await Promise.all([
       runReminderScan(opts, t.clock.now()),
       runReminderScan(opts, t.clock.now()),
       runScan(t, reviewer),
     ]);
     expect(a.queued + b.queued + c.queued).toBe(1500);
-    const dup = t.ctx.db.sql
-      .prepare(`SELECT count(*) AS n FROM "Delivery" d JOIN "Resident" r ON r.id = d.residentId
-                WHERE r.channelUserId LIKE 'u-conc-%' GROUP BY d.residentId HAVING count(*) > 1`)
-      .all();
+    const dup = await t.sql.all(`SELECT count(*) AS n FROM "Delivery" d JOIN "Resident" r ON r.id = d.residentId
+                WHERE r.channelUserId LIKE 'u-conc-%' GROUP BY d.residentId HAVING count(*) > 1`);
     expect(dup).toEqual([]);
     await t.ctx.dispatcher.drain();
     const ids = hook.received().filter((h) => h.userId.startsWith("u-conc-"));
@@ -217,7 +215,7 @@ describe("reliability across restarts", () => {
       await first.close();
       expect(hook.calls).toHaveLength(0);
 
-      const second = await createTestApp(env, { dir, now: at(TODAY, "10:05") });
+      const second = await createTestApp(env, { dir, databaseUrl: first.databaseUrl, now: at(TODAY, "10:05") });
       await second.ctx.dispatcher.drain();
       expect(hook.received("u-crash")).toHaveLength(1);
       // The decision is remembered: scanning again queues nothing, nothing is sent twice.
@@ -225,7 +223,7 @@ describe("reliability across restarts", () => {
       expect((await runScan(second, reviewer2)).queued).toBe(0);
       await second.ctx.dispatcher.drain();
       expect(hook.calls).toHaveLength(1);
-      expect(deliveryRows(second, "kind = 'reminder'").map((d) => d.status)).toEqual(["sent"]);
+      expect((await deliveryRows(second, "kind = 'reminder'")).map((d) => d.status)).toEqual(["sent"]);
       await second.close();
     } finally {
       await hook.stop();

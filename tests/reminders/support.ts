@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChannelAdapter, OutboundMessage } from "../../src/dialog/channel.ts";
 import { DeliveryError } from "../../src/dialog/channel.ts";
-import type { ChannelId } from "../../src/dialog/types.ts";
+import type { ChannelId } from "../../src/domain/types.ts";
 import type { TestApp } from "../helpers/app.ts";
 import { bearer, staffToken } from "../helpers/staff.ts";
 
@@ -113,8 +113,9 @@ export async function reminders(t: TestApp, headers: Record<string, string>, per
   return (res.json() as { items: ReminderItem[] }).items;
 }
 
-export function deliveryRows(t: TestApp, where = "1 = 1", ...params: unknown[]) {
-  return t.ctx.db.sql.prepare(`SELECT * FROM "Delivery" WHERE ${where} ORDER BY createdAt`).all(...params) as {
+/** Deliveries as stored, in the order they were queued. */
+export async function deliveryRows(t: TestApp, where = "1 = 1", ...params: unknown[]) {
+  return t.sql.all<{
     id: string;
     status: string;
     kind: string;
@@ -124,5 +125,5 @@ export function deliveryRows(t: TestApp, where = "1 = 1", ...params: unknown[]) 
     channel: string;
     text: string;
     dedupeKey: string;
-  }[];
+  }>(`SELECT * FROM "Delivery" WHERE ${where} ORDER BY createdAt, id`, ...params);
 }

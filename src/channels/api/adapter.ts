@@ -6,6 +6,9 @@ import { type ChannelAdapter, DeliveryError, type OutboundMessage } from "../../
  * retry is safe (at-least-once delivery; the receiver de-duplicates on `id`).
  */
 export function createApiChannel(config: Config, fetchImpl: typeof fetch = fetch): ChannelAdapter {
+  // A send must end well inside the delivery's lease, or another instance could take it over
+  // while this one is still waiting for the receiver.
+  const timeoutMs = Math.min(10_000, Math.floor(config.DELIVERY_LEASE_MS / 2));
   return {
     id: "api",
     capabilities: { buttons: true, idempotent: true, minGapMs: 0 },
@@ -17,7 +20,7 @@ export function createApiChannel(config: Config, fetchImpl: typeof fetch = fetch
           method: "POST",
           headers: { "content-type": "application/json", authorization: `Bearer ${config.API_TOKEN ?? ""}` },
           body: JSON.stringify({ id: message.id, userId: message.userId, text: message.text, kind: message.kind }),
-          signal: AbortSignal.timeout(10_000),
+          signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (err) {
         throw new DeliveryError(`webhook unreachable: ${(err as Error).message}`, true);

@@ -6,11 +6,10 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
-import type { TurnEvent } from "../../dialog/engine.ts";
+import { EventEmitter } from "node:events";
 import { errors } from "../../http/errors.ts";
 import { MAX_TEXT_LENGTH } from "../../lib/text.ts";
-import { listTranscript } from "../../data/transcript.ts";
-import type { WebChannel } from "./adapter.ts";
+import { WEB_WAKE } from "./adapter.ts";
 
 const COOKIE = "yj_sid";
 const publicDir = join(dirname(fileURLToPath(import.meta.url)), "public");
@@ -54,8 +53,14 @@ const historyItem = z.object({
 });
 
 /** The web chat page and its JSON/SSE endpoints (same engine as every other channel). */
-export function webChatRoutes(ctx: AppContext, channel: WebChannel): FastifyPluginAsyncZod {
+export function webChatRoutes(ctx: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
+    // One subscription per instance; open pages on this instance listen by resident.
+    const pages = new EventEmitter();
+    pages.setMaxListeners(0);
+    const unsubscribe = ctx.store.subscribe(WEB_WAKE, (userId) => pages.emit(userId));
+    app.addHook("onClose", async () => unsubscribe());
+
     // Open event streams would hold shutdown open: end them before the server stops.
     const streams = new Set<() => void>();
     app.addHook("preClose", async () => {
@@ -93,6 +98,8 @@ export function webChatRoutes(ctx: AppContext, channel: WebChannel): FastifyPlug
           text: request.body.text,
           messageId: request.body.messageId,
         });
+        // The resident's other open tabs, on any instance, show the new messages too.
+        void ctx.store.publish(WEB_WAKE, userId).catch(() => undefined);
         return result;
       },
     );
@@ -109,7 +116,7 @@ export function webChatRoutes(ctx: AppContext, channel: WebChannel): FastifyPlug
       async (request, reply) => {
         const userId = sessionId(request, reply, false);
         if (!userId) return { messages: [], handoff: false };
-        return listTranscript(ctx.db.sql, "web", userId, request.query.after);
+        return ctx.store.conversations.webHistory("web", userId, request.query.after);
       },
     );
 
@@ -131,16 +138,11 @@ export function webChatRoutes(ctx: AppContext, channel: WebChannel): FastifyPlug
       });
       res.write("retry: 3000\n\n");
       const wake = () => res.write("event: wake\ndata: {}\n\n");
-      const onTurn = (e: TurnEvent) => {
-        if (e.channel === "web" && e.userId === userId) wake();
-      };
-      channel.wake.on(userId, wake);
-      ctx.engine.events.on("turn", onTurn);
+      pages.on(userId, wake);
       const ping = setInterval(() => res.write(": ping\n\n"), 25_000);
       const close = () => {
         clearInterval(ping);
-        channel.wake.off(userId, wake);
-        ctx.engine.events.off("turn", onTurn);
+        pages.off(userId, wake);
       };
       const end = () => {
         close();

@@ -14,7 +14,7 @@ import {
 } from "wechaty";
 import type { AppContext } from "../../context.ts";
 import { type ChannelAdapter, DeliveryError, type OutboundMessage } from "../../dialog/channel.ts";
-import type { MessageKind } from "../../dialog/types.ts";
+import type { MessageKind } from "../../domain/types.ts";
 import { KeyedQueue } from "../../lib/keyed-queue.ts";
 import { MAX_TEXT_LENGTH } from "../../lib/text.ts";
 import { qrAsDataUrl, qrForTerminal } from "./qr.ts";
@@ -123,6 +123,11 @@ export class WechatChannel implements ChannelAdapter {
 
   status(): WechatStatus {
     return { ...this.state };
+  }
+
+  /** The outbox sends nothing here while the puppet is stopped or logged out (no attempts used up). */
+  ready(): boolean {
+    return !this.stopped && this.state.loggedIn;
   }
 
   /** The running puppet, when there is one (tests reach the mock puppet's mocker through it). */
@@ -374,13 +379,7 @@ export class WechatChannel implements ChannelAdapter {
   private async seedDailyCount(): Promise<void> {
     const now = this.ctx.clock.now();
     try {
-      const sent = await this.ctx.db.prisma.delivery.count({
-        where: {
-          channel: "wechat",
-          status: { in: ["sent", "sending", "unknown"] },
-          updatedAt: { gte: BigInt(startOfLocalDay(now, this.ctx.config.TZ)) },
-        },
-      });
+      const sent = await this.ctx.store.outbox.countSentSince("wechat", startOfLocalDay(now, this.ctx.config.TZ));
       this.queue.seed(localDay(now, this.ctx.config.TZ), sent);
     } catch (err) {
       this.log.warn({ error: errorMessage(err) }, "wechat: could not count today's sends; the daily cap starts from zero");

@@ -1,5 +1,5 @@
 import { numberedChoices } from "../../dialog/channel.ts";
-import type { AwaitingType, MessageKind, Reply, TurnResult } from "../../dialog/types.ts";
+import type { AwaitingType, MessageKind, Reply, TurnResult } from "../../domain/types.ts";
 
 /** Slot types that are personal data: never asked for in a group chat. */
 const PERSONAL: ReadonlySet<AwaitingType> = new Set(["name", "id_number", "phone", "address"]);

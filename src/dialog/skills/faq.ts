@@ -1,6 +1,5 @@
-import { recordFeedback, recordUnanswered } from "../../data/insights.ts";
 import { flowOfferFor } from "../../flows/triggers.ts";
-import type { TurnEffect } from "../../data/turn-store.ts";
+import type { Effect } from "../../domain/effects.ts";
 import {
   type OfferReason,
   composeAnswer,
@@ -27,9 +26,9 @@ const COUNSELING = "community.counseling";
 /** Entries retrieved alongside the main one that the LLM may also draw on. */
 const LLM_CONTEXT = 3;
 
-function recordEffect(catalogue: Catalogue, question: string): TurnEffect {
+function recordEffect(catalogue: Catalogue, question: string): Effect {
   const normalized = catalogue.analyzer.normalize(question);
-  return (tx) => recordUnanswered(tx.sql, question, normalized, tx.now);
+  return { type: "unanswered.record", question, normalized };
 }
 
 function relatedOf(catalogue: Catalogue, entry: Entry): Entry[] {
@@ -141,7 +140,7 @@ export function feedbackSkill(): Skill {
         intent: "feedback",
         replies: [composeFeedbackThanks(helpful)],
         state: { ...turn.state, lastSources: undefined },
-        effects: sources.map((s) => (tx) => recordFeedback(tx.sql, tx.residentId, s.id, helpful, tx.now)),
+        effects: sources.map((s): Effect => ({ type: "feedback.record", entryId: s.id, helpful })),
       };
     },
   };

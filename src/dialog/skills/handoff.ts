@@ -1,7 +1,7 @@
 import type { Config } from "../../config/config.ts";
 import { withinWindow } from "../../staff/office-hours.ts";
 import type { Dialog, DialogOutcome, DialogTurn, Skill } from "../dialog.ts";
-import type { Reply } from "../types.ts";
+import type { Reply } from "../../domain/types.ts";
 
 /** One short holding message at most this often while the resident waits for staff. */
 export const HOLDING_INTERVAL_MS = 5 * 60 * 1000;

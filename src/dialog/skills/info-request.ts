@@ -1,5 +1,4 @@
-import type Database from "better-sqlite3";
-import { attachInfoAnswer, findOpenInfoRequest } from "../../data/staff.ts";
+import type { ApplicationRepo } from "../../data/applications.ts";
 import type { Dialog, DialogOutcome, DialogTurn, Skill } from "../dialog.ts";
 
 /**
@@ -7,14 +6,14 @@ import type { Dialog, DialogOutcome, DialogTurn, Skill } from "../dialog.ts";
  * resident's next message is that information. It is attached to the application, which goes
  * back to the reviewers.
  */
-export function infoRequestSkill(sql: Database.Database): Skill {
+export function infoRequestSkill(applications: ApplicationRepo): Skill {
   return {
     name: "info-request",
     async handle(turn: DialogTurn, dialog: Dialog): Promise<DialogOutcome | null> {
       const request = turn.state.infoRequest;
       if (!request || turn.status !== "bot") return null;
       const cleared = { ...turn.state, infoRequest: undefined };
-      const application = findOpenInfoRequest(sql, request.applicationId, turn.residentId);
+      const application = await applications.findOpenInfoRequest(request.applicationId, turn.residentId);
       // Already decided or withdrawn meanwhile: nothing to attach, handle the message as usual.
       if (!application) return dialog.respondTo({ ...turn, state: cleared }, "info-request");
       const answer = turn.text;
@@ -27,7 +26,7 @@ export function infoRequestSkill(sql: Database.Database): Skill {
           },
         ],
         state: { ...cleared, misunderstood: 0 },
-        effects: [(tx) => void attachInfoAnswer(tx.sql, application.id, tx.residentId, answer, tx.now)],
+        effects: [{ type: "application.answerInfoRequest", applicationId: application.id, answer }],
       };
     },
   };

@@ -1,6 +1,6 @@
 import { detectIntent } from "../../nlu/intents.ts";
 import type { DialogOutcome, DialogTurn, Skill } from "../dialog.ts";
-import type { Reply } from "../types.ts";
+import type { Reply } from "../../domain/types.ts";
 import { type FlowMenuItem, replies } from "../wording.ts";
 
 const ack: Reply = { intent: "ack", text: "好的 😊 还有什么想问的，直接告诉我就行。" };

@@ -2,8 +2,7 @@ import argon2 from "argon2";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
-import { listAudit, recordAudit } from "../../data/audit.ts";
-import { deleteStaffSessionsOf, findStaffUser, listStaffUsers, updateStaffUser } from "../../data/staff.ts";
+import type { StaffUserRow } from "../../data/staff.ts";
 import { errors } from "../../http/errors.ts";
 import { checkPasswordStrength, createStaffUser, hashPassword, requireRole, requireSignedIn, staffOf } from "../auth.ts";
 import { errorResponses, idParams, security, staffRoleSchema } from "./schemas.ts";
@@ -23,9 +22,12 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     const admin = requireRole(ctx, "admin");
 
-    const view = (id: string) => {
-      const u = findStaffUser(ctx.db.sql, id);
+    const find = async (id: string): Promise<StaffUserRow> => {
+      const u = await ctx.store.staff.find(id);
       if (!u) throw errors.notFound("没有这个账号。");
+      return u;
+    };
+    const view = (u: StaffUserRow) => {
       const now = ctx.clock.now();
       return {
         id: u.id,
@@ -49,7 +51,7 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           response: { 200: z.object({ items: z.array(userSchema) }), ...errorResponses },
         },
       },
-      async () => ({ items: listStaffUsers(ctx.db.sql).map((u) => view(u.id)) }),
+      async () => ({ items: (await ctx.store.staff.list()).map(view) }),
     );
 
     app.post(
@@ -71,20 +73,15 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const me = staffOf(request);
-        const created = await createStaffUser(ctx, request.body);
-        recordAudit(
-          ctx.db.sql,
-          {
-            staffUserId: me.id,
-            username: me.username,
-            action: "staff.create",
-            targetType: "staff",
-            targetId: created.id,
-            detail: `${created.username} (${created.role})`,
-          },
-          ctx.clock.now(),
-        );
-        return view(created.id);
+        const created = await createStaffUser(ctx, request.body, (id) => ({
+          staffUserId: me.id,
+          username: me.username,
+          action: "staff.create",
+          targetType: "staff",
+          targetId: id,
+          detail: `${request.body.username.trim()} (${request.body.role})`,
+        }));
+        return view(await find(created.id));
       },
     );
 
@@ -109,7 +106,7 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const me = staffOf(request);
-        const target = view(request.params.id);
+        const target = await find(request.params.id);
         const body = request.body;
         if (target.id === me.id && (body.disabled === true || (body.role && body.role !== "admin"))) {
           throw errors.conflict("不能停用自己或取消自己的管理员权限。", "self_lockout");
@@ -117,25 +114,20 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         if (body.password !== undefined) checkPasswordStrength(body.password);
         const passwordHash = body.password !== undefined ? await hashPassword(body.password) : undefined;
         const now = ctx.clock.now();
-        ctx.db.sql.transaction(() => {
-          updateStaffUser(
-            ctx.db.sql,
-            target.id,
-            { role: body.role, disabled: body.disabled, passwordHash, displayName: body.displayName, unlock: body.unlock },
-            now,
-          );
-          // A new password, a disabled account or a changed role: existing sessions end.
-          if (passwordHash || body.disabled || (body.role && body.role !== target.role))
-            deleteStaffSessionsOf(ctx.db.sql, target.id);
-          const changes = [
-            body.role && `role ${target.role} → ${body.role}`,
-            body.disabled !== undefined && (body.disabled ? "disabled" : "enabled"),
-            passwordHash && "password reset",
-            body.unlock && "unlocked",
-          ].filter(Boolean);
-          recordAudit(
-            ctx.db.sql,
-            {
+        const changes = [
+          body.role && `role ${target.role} → ${body.role}`,
+          body.disabled !== undefined && (body.disabled ? "disabled" : "enabled"),
+          passwordHash && "password reset",
+          body.unlock && "unlocked",
+        ].filter(Boolean);
+        await ctx.store.staff.update(
+          target.id,
+          { role: body.role, disabled: body.disabled, passwordHash, displayName: body.displayName, unlock: body.unlock },
+          now,
+          {
+            // A new password, a disabled account or a changed role: existing sessions end.
+            endSessions: Boolean(passwordHash || body.disabled || (body.role && body.role !== target.role)),
+            audit: {
               staffUserId: me.id,
               username: me.username,
               action: "staff.update",
@@ -143,10 +135,9 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
               targetId: target.id,
               detail: `${target.username}: ${changes.join(", ")}`,
             },
-            now,
-          );
-        })();
-        return view(target.id);
+          },
+        );
+        return view(await find(target.id));
       },
     );
 
@@ -164,19 +155,20 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const me = staffOf(request);
-        const current = findStaffUser(ctx.db.sql, me.id);
+        const current = await ctx.store.staff.find(me.id);
         if (!current || !(await argon2.verify(current.passwordHash, request.body.currentPassword).catch(() => false))) {
           throw errors.badRequest("当前密码不对。", "wrong_password");
         }
         checkPasswordStrength(request.body.password);
         const passwordHash = await hashPassword(request.body.password);
         const now = ctx.clock.now();
-        updateStaffUser(ctx.db.sql, me.id, { passwordHash, mustChangePassword: false }, now);
-        recordAudit(
-          ctx.db.sql,
-          { staffUserId: me.id, username: me.username, action: "staff.password", targetType: "staff", targetId: me.id },
-          now,
-        );
+        // Every other session of this account ends: a password changed because it leaked must
+        // not leave the intruder signed in.
+        await ctx.store.staff.update(me.id, { passwordHash, mustChangePassword: false }, now, {
+          endSessions: true,
+          keepSession: me.sessionId,
+          audit: { staffUserId: me.id, username: me.username, action: "staff.password", targetType: "staff", targetId: me.id },
+        });
         return { ok: true as const };
       },
     );
@@ -215,7 +207,7 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           },
         },
       },
-      async (request) => ({ items: listAudit(ctx.db.sql, request.query) }),
+      async (request) => ({ items: await ctx.store.audit.list(request.query) }),
     );
   };
 }

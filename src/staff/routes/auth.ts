@@ -73,9 +73,9 @@ export function staffAuthRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const principal = authenticate(ctx, request);
+        const principal = await authenticate(ctx, request);
         if (!principal) throw errors.unauthorized("请先登录。");
-        const { csrfToken, ...user } = principal;
+        const { csrfToken, sessionId: _session, ...user } = principal;
         return request.headers.authorization ? { user } : { user, csrfToken };
       },
     );
@@ -88,7 +88,7 @@ export function staffAuthRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         staffOf(request);
-        logout(ctx, request);
+        await logout(ctx, request);
         reply.clearCookie(STAFF_COOKIE, { path: "/" });
         return { ok: true as const };
       },

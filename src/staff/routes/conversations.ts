@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
-import { conversationStatuses } from "../../dialog/types.ts";
+import { conversationStatuses } from "../../domain/types.ts";
 import { MAX_TEXT_LENGTH } from "../../lib/text.ts";
 import { requireRole, staffOf } from "../auth.ts";
 import {
@@ -93,7 +93,7 @@ export function staffConversationRoutes(ctx: AppContext): FastifyPluginAsyncZod 
           response: { 200: z.object({ items: z.array(queueItemSchema) }), ...errorResponses },
         },
       },
-      async (request) => ({ items: listQueue(ctx, request.query.status, request.query.limit) }),
+      async (request) => ({ items: await listQueue(ctx, request.query.status, request.query.limit) }),
     );
 
     app.get(

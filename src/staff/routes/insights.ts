@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
-import { dashboardCounts, feedbackByEntry, listUnanswered } from "../../data/staff.ts";
 import { redactPersonalData } from "../../lib/text.ts";
 import { requireRole } from "../auth.ts";
 import { startOfLocalDay, withinWindow } from "../office-hours.ts";
@@ -39,8 +38,7 @@ export function staffInsightRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       },
       async () => {
         const now = ctx.clock.now();
-        const counts = dashboardCounts(
-          ctx.db.sql,
+        const counts = await ctx.store.insights.dashboard(
           now,
           startOfLocalDay(now, ctx.config.TZ),
           startOfLocalDay(now, ctx.config.TZ, true),
@@ -80,7 +78,7 @@ export function staffInsightRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => ({
-        items: listUnanswered(ctx.db.sql, request.query.limit).map((q) => ({
+        items: (await ctx.store.insights.listUnanswered(request.query.limit)).map((q) => ({
           id: q.id,
           sample: redactPersonalData(q.sample),
           count: q.count,
@@ -106,7 +104,7 @@ export function staffInsightRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           },
         },
       },
-      async () => ({ items: feedbackByEntry(ctx.db.sql) }),
+      async () => ({ items: await ctx.store.insights.feedbackByEntry() }),
     );
 
     app.get(

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
-import { conversationStatuses } from "../../dialog/types.ts";
+import { conversationStatuses } from "../../domain/types.ts";
 import { districts, divisionsSource } from "../../flows/divisions.ts";
 import { applicationStatuses, decisions } from "../applications.ts";
 import { requireSignedIn, staffRoles } from "../auth.ts";

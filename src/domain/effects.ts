@@ -1,0 +1,93 @@
+import type { NewApplication } from "./applications.ts";
+import type { AuditEntry } from "./audit.ts";
+import type { DeliveryInput } from "./deliveries.ts";
+import type { ConversationStatus } from "./types.ts";
+
+/**
+ * Writes a feature asks for, as data. The store applies them in one transaction: a chat turn's
+ * effects together with its messages and new state (src/data/turn-store.ts), a staff action's
+ * effects on their own (Store.apply). Features never hold a database connection.
+ *
+ * Effects marked "turn" act for the resident whose turn it is (the store knows who); the others
+ * name what they change. An effect whose precondition no longer holds (`ifStatus`) aborts the
+ * whole transaction with a ConflictError, so nothing of a stale decision is written.
+ */
+export type Effect =
+  // --- turn effects
+  /** Counts a question the assistant could not answer, for staff. */
+  | { type: "unanswered.record"; question: string; normalized: string }
+  /** 有用 / 没用 on a catalogue entry. */
+  | { type: "feedback.record"; entryId: string; helpful: boolean }
+  /** A submitted application; a reference taken meanwhile makes the turn run again. */
+  | { type: "application.submit"; application: NewApplication }
+  /** A PIPL deletion request for staff (once while one is pending). */
+  | { type: "deletion.request" }
+  /** A permit the resident registered in chat for reminders (see src/data/permits.ts). */
+  | {
+      type: "permit.registerFromChat";
+      permitNumber?: string | undefined;
+      idNumberHash?: string | undefined;
+      holderName: string;
+      endorseBy: string;
+    }
+  /** The resident's answer to staff's request for more information. */
+  | { type: "application.answerInfoRequest"; applicationId: string; answer: string }
+  // --- staff effects
+  /** Moves a conversation between statuses if it is still in `ifStatus` (bumps its version). */
+  | {
+      type: "conversation.transition";
+      conversationId: string;
+      ifStatus: ConversationStatus;
+      status: ConversationStatus;
+      claimedBy?: string | null;
+      escalatedAt?: number | null;
+      escalationReason?: string | null;
+      lastHoldingAt?: number | null;
+      /** Replaces the dialog state (JSON). */
+      state?: string;
+    }
+  /** Sets top-level keys of a resident's dialog state (e.g. an open information request). */
+  | { type: "conversation.mergeState"; residentId: string; values: Record<string, unknown> }
+  | { type: "note.add"; id: string; conversationId: string; staffUserId: string; text: string }
+  /** Records a decision if the application is still in `ifStatus`. */
+  | {
+      type: "application.decide";
+      applicationId: string;
+      ifStatus: string;
+      status: string;
+      decisionReason: string | null;
+      decidedBy: string;
+      decided: boolean;
+      infoRequest?: string;
+    }
+  /** An approved endorsement moves the permit's next endorsement date on a year. */
+  | {
+      type: "permit.endorsementApproved";
+      residentId: string;
+      idNumberHash: string | null;
+      data: Record<string, unknown>;
+      timeZone: string;
+    }
+  | { type: "delivery.enqueue"; delivery: DeliveryInput }
+  | { type: "audit.record"; entry: AuditEntry };
+
+export type EffectType = Effect["type"];
+
+/** Changes to the resident a turn makes (consent, switches, district). */
+export interface ResidentPatch {
+  consentAt?: number | null;
+  consentVersion?: string | null;
+  consentWithdrawnAt?: number | null;
+  acceptsNotices?: boolean;
+  remindersOptOut?: boolean;
+  district?: string | null;
+  displayName?: string | null;
+}
+
+/** Changes to the conversation a turn makes besides its state and status (handoff bookkeeping). */
+export interface ConversationPatch {
+  escalatedAt?: number | null;
+  escalationReason?: string | null;
+  lastHoldingAt?: number | null;
+  claimedBy?: string | null;
+}
