@@ -32,3 +32,12 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const message = typeof e?.message === "string" ? e.message : "";
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
 }
+
+/**
+ * A conflict the database resolved by aborting one side (PostgreSQL: deadlock, serialization
+ * failure; SQLite: busy past its timeout): running the same work again is safe and usually succeeds.
+ */
+export function isTransientConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return code === "40P01" || code === "40001" || code === "SQLITE_BUSY" || code === "SQLITE_BUSY_SNAPSHOT";
+}

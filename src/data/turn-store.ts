@@ -3,7 +3,7 @@ import { sql } from "kysely";
 import type { ConversationPatch, Effect, ResidentPatch } from "../domain/effects.ts";
 import type { ConversationStatus, Reply, TurnResult } from "../domain/types.ts";
 import { type Database, type Executor, isUniqueViolation } from "./db.ts";
-import { DuplicateMessageError, StaleConversationError } from "./errors.ts";
+import { DuplicateMessageError, isTransientConflict, StaleConversationError } from "./errors.ts";
 import { prepare, type Prepared } from "./prepared.ts";
 
 /** What the engine needs to know about a resident to run one turn. */
@@ -211,6 +211,9 @@ export class TurnStore {
 
   private async writeBatch(batch: PendingCommit[]): Promise<void> {
     const k = this.db.k;
+    // The same row order in every instance's batches: two batches touching the same residents
+    // then wait for each other instead of deadlocking.
+    batch.sort((a, b) => (a.commit.snapshot.conversationId < b.commit.snapshot.conversationId ? -1 : 1));
     if (batch.length > 1) {
       try {
         const ids = await k.transaction().execute(async (tx) => {
@@ -228,7 +231,9 @@ export class TurnStore {
       try {
         p.resolve(await k.transaction().execute((tx) => this.writeTurn(tx, p.commit)));
       } catch (err) {
-        p.reject(err);
+        // A deadlock or a busy database aborted the turn: nothing was stored, so the engine runs
+        // it again on fresh state, as after a lost race.
+        p.reject(isTransientConflict(err) ? new StaleConversationError() : err);
       }
     }
   }

@@ -84,7 +84,16 @@ describe("several instances on one database", { timeout: 300_000 }, () => {
         ),
       ).flat(),
     );
-    expect(results.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
+    const errorLogs = services.flatMap((s) =>
+      s
+        .output()
+        .split("\n")
+        .filter((l) => /"level":(50|60)/.test(l)),
+    );
+    expect(
+      results.map((r) => r.status).filter((s) => s !== 200),
+      errorLogs.join("\n"),
+    ).toEqual([]);
     expect(await sql.get<{ n: number }>(`SELECT count(*) AS n FROM "Message" WHERE direction = 'in'`)).toEqual({ n: 200 });
 
     const same = await Promise.all(services.map((s) => sendMessage(s, "dup-resident", "你好", "one-id")));
