@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { DB } from "../generated/kysely/types.ts";
 import { migratePostgres, migrateSqlite } from "./migrate.ts";
 import { openPool, PgNotifications, postgresDialect } from "./postgres.ts";
-import { openSqliteFile, sqliteDialect } from "./sqlite.ts";
+import { openSqliteFile, type SqliteSync, sqliteDialect } from "./sqlite.ts";
 
 export type { DB };
 /** A Kysely handle: the root one or a transaction (a Transaction is a Kysely). */
@@ -24,6 +24,8 @@ export interface Database {
   readonly where: string;
   /** Statements sent so far (BEGIN and COMMIT included): round trips, on PostgreSQL. */
   readonly statements: () => number;
+  /** SQLite only: the same connection, synchronously, for the per-message path. */
+  readonly sync?: SqliteSync;
   /** True when the database answers within a second. */
   ping(): Promise<boolean>;
   /** Publishes to every instance (PostgreSQL NOTIFY; in-process on SQLite, one instance per file host). */
@@ -52,7 +54,7 @@ function sqlitePath(url: string): string {
   return decodeURIComponent(raw.startsWith("/") ? raw : new URL(raw, `file://${process.cwd()}/`).pathname);
 }
 
-/** Counts statements through Kysely's log hook (a counter; no timing kept). */
+/** Counts statements through Kysely's log hook (PostgreSQL: every statement is a round trip). */
 function counted() {
   let n = 0;
   return { log: () => void n++, statements: () => n };
@@ -61,8 +63,8 @@ function counted() {
 function openSqlite(path: string): Database {
   const file = openSqliteFile(path);
   migrateSqlite(file);
-  const count = counted();
-  const k = new KyselyClass<DB>({ dialect: sqliteDialect(file), log: count.log });
+  const { dialect, sync } = sqliteDialect(file);
+  const k = new KyselyClass<DB>({ dialect });
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
   let closed = false;
@@ -70,7 +72,8 @@ function openSqlite(path: string): Database {
     k,
     dialect: "sqlite",
     where: path,
-    statements: count.statements,
+    statements: () => sync.statements,
+    sync,
     async ping() {
       try {
         await rawSql`SELECT 1`.execute(k);

@@ -8,6 +8,9 @@ class Param {
 
 export interface Prepared<P, R> {
   run(executor: Kysely<DB>, values: P): Promise<QueryResult<R>>;
+  /** The compiled SQL and its parameters for `values` (for a synchronous SQLite run). */
+  readonly sql: string;
+  parameters(values: P): unknown[];
 }
 
 /**
@@ -22,10 +25,12 @@ export function prepare<P extends Record<string, unknown>, R>(
   const compiled = build(<K extends keyof P & string>(name: K) => new Param(name) as unknown as P[K]).compile();
   // Constants written into the query stay as they are; placeholders take the run's values.
   const slots = compiled.parameters.map((v) => (v instanceof Param ? v : { constant: v }));
+  const parameters = (values: P) => slots.map((s) => (s instanceof Param ? values[s.name] : s.constant));
   return {
+    sql: compiled.sql,
+    parameters,
     run(executor, values) {
-      const parameters = slots.map((s) => (s instanceof Param ? values[s.name] : s.constant));
-      return executor.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters));
+      return executor.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters(values)));
     },
   };
 }

@@ -40,20 +40,41 @@ interface CachedStatement {
 }
 
 /**
- * Kysely's SQLite connection with one difference that matters for speed: every statement is
- * prepared once per connection and reused (parsing SQL costs more than running it here), and
- * booleans are mapped both ways so the types generated from the schema hold on both databases.
+ * Synchronous access to the one SQLite connection and its statement cache, for the per-message
+ * path (src/data/turn-store.ts): a statement run directly costs a few microseconds, the same
+ * statement through Kysely's async executor and connection lock several more, which on SQLite
+ * is a large share of a turn. Only for statements compiled by Kysely (same SQL, same types).
  */
+export interface SqliteSync {
+  /** True while a transaction is open on the connection: then use Kysely, which waits for it. */
+  readonly inTransaction: boolean;
+  all(sql: string, parameters: readonly unknown[]): Record<string, unknown>[];
+  run(sql: string, parameters: readonly unknown[]): { changes: number; lastInsertRowid: number };
+  exec(sql: string): void;
+  /** Statements run so far (metrics). */
+  readonly statements: number;
+}
+
 /**
  * Statements kept prepared. Bounded: queries with a varying number of rows or values produce
  * new SQL texts, and an unbounded cache would hold native memory for each of them forever.
  */
 const CACHE_SIZE = 256;
 
-class CachedSqliteConnection implements DatabaseConnection {
+/**
+ * Kysely's SQLite connection with one difference that matters for speed: every statement is
+ * prepared once per connection and reused (parsing SQL costs more than running it here), and
+ * booleans are mapped both ways so the types generated from the schema hold on both databases.
+ */
+class CachedSqliteConnection implements DatabaseConnection, SqliteSync {
   private readonly cache = new Map<string, CachedStatement>();
+  statements = 0;
 
   constructor(private readonly db: Database.Database) {}
+
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
+  }
 
   private prepare(text: string): CachedStatement {
     let cached = this.cache.get(text);
@@ -76,17 +97,32 @@ class CachedSqliteConnection implements DatabaseConnection {
     return cached;
   }
 
-  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const { statement, booleans } = this.prepare(compiled.sql);
-    const parameters = compiled.parameters.map(toSqlite);
-    if (statement.reader) {
-      const rows = statement.all(parameters) as Record<string, unknown>[];
-      if (booleans.length) {
-        for (const row of rows) for (const name of booleans) if (row[name] != null) row[name] = row[name] === 1;
-      }
-      return { rows: rows as R[] };
+  all(sql: string, parameters: readonly unknown[]): Record<string, unknown>[] {
+    const { statement, booleans } = this.prepare(sql);
+    this.statements++;
+    const rows = statement.all(parameters.map(toSqlite)) as Record<string, unknown>[];
+    if (booleans.length) {
+      for (const row of rows) for (const name of booleans) if (row[name] != null) row[name] = row[name] === 1;
     }
-    const { changes, lastInsertRowid } = statement.run(parameters);
+    return rows;
+  }
+
+  run(sql: string, parameters: readonly unknown[]): { changes: number; lastInsertRowid: number } {
+    const { statement } = this.prepare(sql);
+    this.statements++;
+    const { changes, lastInsertRowid } = statement.run(parameters.map(toSqlite));
+    return { changes, lastInsertRowid: Number(lastInsertRowid) };
+  }
+
+  /** BEGIN / COMMIT / ROLLBACK, prepared once like every other statement (exec would parse each time). */
+  exec(sql: string): void {
+    this.statements++;
+    this.prepare(sql).statement.run();
+  }
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.prepare(compiled.sql).statement.reader) return { rows: this.all(compiled.sql, compiled.parameters) as R[] };
+    const { changes, lastInsertRowid } = this.run(compiled.sql, compiled.parameters);
     return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
   }
 
@@ -101,11 +137,10 @@ function toSqlite(value: unknown): unknown {
 }
 
 class CachedSqliteDriver implements Driver {
-  private readonly connection: CachedSqliteConnection;
-
-  constructor(private readonly db: Database.Database) {
-    this.connection = new CachedSqliteConnection(db);
-  }
+  constructor(
+    private readonly db: Database.Database,
+    private readonly connection: CachedSqliteConnection,
+  ) {}
   async init(): Promise<void> {}
   async acquireConnection(): Promise<DatabaseConnection> {
     return this.connection;
@@ -127,12 +162,19 @@ class CachedSqliteDriver implements Driver {
   }
 }
 
-/** A Kysely dialect over one better-sqlite3 connection (Kysely serialises its use). */
-export function sqliteDialect(db: Database.Database): Dialect {
+/**
+ * A Kysely dialect over one better-sqlite3 connection (Kysely serialises its use), and
+ * synchronous access to the same connection for the per-message path.
+ */
+export function sqliteDialect(db: Database.Database): { dialect: Dialect; sync: SqliteSync } {
+  const connection = new CachedSqliteConnection(db);
   return {
-    createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new CachedSqliteDriver(db),
-    createIntrospector: (k) => new SqliteIntrospector(k),
-    createQueryCompiler: () => new SqliteQueryCompiler(),
+    sync: connection,
+    dialect: {
+      createAdapter: () => new SqliteAdapter(),
+      createDriver: () => new CachedSqliteDriver(db, connection),
+      createIntrospector: (k) => new SqliteIntrospector(k),
+      createQueryCompiler: () => new SqliteQueryCompiler(),
+    },
   };
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { sql } from "kysely";
+import { type CompiledQuery, sql } from "kysely";
 import type { ConversationPatch, Effect, ResidentPatch } from "../domain/effects.ts";
 import type { ConversationStatus, Reply, TurnResult } from "../domain/types.ts";
 import { type Database, type Executor, isUniqueViolation } from "./db.ts";
 import { DuplicateMessageError, isTransientConflict, StaleConversationError } from "./errors.ts";
 import { prepare, type Prepared } from "./prepared.ts";
+import type { SqliteSync } from "./sqlite.ts";
 
 /** What the engine needs to know about a resident to run one turn. */
 export interface TurnSnapshot {
@@ -62,6 +63,45 @@ interface PendingCommit {
 
 type MessageRow = Record<string, unknown>;
 
+const MESSAGE_FIELDS = ["direction", "author", "text", "intent", "sources", "choices", "channelMessageId", "result"] as const;
+
+/** The inbound message first, then the replies, as the Message table stores them. */
+function messageRows(c: TurnCommit): Record<string, unknown>[] {
+  const { conversationId, residentId } = c.snapshot;
+  const now = c.now;
+  const rows: Record<string, unknown>[] = [
+    {
+      conversationId,
+      residentId,
+      now,
+      direction: "in",
+      author: "resident",
+      text: c.inbound.text,
+      intent: c.inbound.intent,
+      sources: null,
+      choices: null,
+      channelMessageId: c.inbound.channelMessageId ?? null,
+      result: c.inbound.channelMessageId ? JSON.stringify(c.result) : null,
+    },
+  ];
+  for (const reply of c.replies) {
+    rows.push({
+      conversationId,
+      residentId,
+      now,
+      direction: "out",
+      author: "bot",
+      text: reply.text,
+      intent: reply.intent,
+      sources: reply.sources?.length ? JSON.stringify(reply.sources) : null,
+      choices: reply.choices?.length ? JSON.stringify(reply.choices) : null,
+      channelMessageId: null,
+      result: null,
+    });
+  }
+  return rows;
+}
+
 /**
  * The per-message hot path. A turn reads one snapshot (one query: resident, conversation and a
  * possible earlier result for the same message id) and writes a fixed handful of statements:
@@ -83,6 +123,7 @@ export class TurnStore {
   private readonly updateState: Prepared<{ state: string; now: number; id: string; version: number }, unknown>;
   private readonly updateStatus: Prepared<{ status: string; state: string; now: number; id: string; version: number }, unknown>;
   private readonly inserts = new Map<number, Prepared<Record<string, unknown>, { id: number }>>();
+  private readonly insertOne: Prepared<Record<string, unknown>, unknown>;
 
   constructor(
     private readonly db: Database,
@@ -132,6 +173,21 @@ export class TurnStore {
         .where("id", "=", p("id"))
         .where("version", "=", p("version")),
     );
+    this.insertOne = prepare((p) =>
+      k.insertInto("Message").values({
+        conversationId: p("conversationId") as string,
+        residentId: p("residentId") as string,
+        direction: p("direction") as string,
+        author: p("author") as string,
+        text: p("text") as string,
+        intent: p("intent") as string | null,
+        sources: p("sources") as string | null,
+        choices: p("choices") as string | null,
+        channelMessageId: p("channelMessageId") as string | null,
+        result: p("result") as string | null,
+        createdAt: p("now") as number,
+      }),
+    );
     this.updateStatus = prepare((p) =>
       k
         .updateTable("Conversation")
@@ -145,7 +201,7 @@ export class TurnStore {
   async snapshot(channel: string, userId: string, now: number, displayName?: string, messageId?: string): Promise<TurnSnapshot> {
     const k = this.db.k;
     const params = { channel, userId, messageId: messageId ?? null };
-    let row = (await this.selectSnapshot.run(k, params)).rows[0];
+    let row = await this.readSnapshot(params);
     if (!row) {
       await k.transaction().execute(async (tx) => {
         await tx
@@ -162,7 +218,7 @@ export class TurnStore {
           .execute();
         await ensureConversation(tx, channel, userId, now);
       });
-      row = (await this.selectSnapshot.run(k, params)).rows[0];
+      row = await this.readSnapshot(params);
       if (!row) throw new Error("resident vanished right after it was created");
     }
     const num = (v: unknown): number | null => (v == null ? null : Number(v));
@@ -183,6 +239,18 @@ export class TurnStore {
       createdAt: Number(row.createdAt),
       duplicate: row.duplicate ? (JSON.parse(row.duplicate as string) as TurnResult) : null,
     };
+  }
+
+  private async readSnapshot(params: {
+    channel: string;
+    userId: string;
+    messageId: string | null;
+  }): Promise<MessageRow | undefined> {
+    const sync = this.db.sync;
+    // SQLite, and no transaction open on the connection: read at once (a few µs instead of the
+    // async executor's lock and promises). Otherwise through Kysely, which waits for the transaction.
+    if (sync && !sync.inTransaction) return sync.all(this.selectSnapshot.sql, this.selectSnapshot.parameters(params))[0];
+    return (await this.selectSnapshot.run(this.db.k, params)).rows[0];
   }
 
   /**
@@ -210,17 +278,86 @@ export class TurnStore {
   }
 
   private async writeBatch(batch: PendingCommit[]): Promise<void> {
-    const k = this.db.k;
     // The same row order in every instance's batches: two batches touching the same residents
     // then wait for each other instead of deadlocking.
     batch.sort((a, b) => (a.commit.snapshot.conversationId < b.commit.snapshot.conversationId ? -1 : 1));
+    const sync = this.db.sync;
+    if (sync) {
+      const withEffects = batch.some((p) => p.commit.effects?.length);
+      if (!withEffects && !sync.inTransaction) {
+        // SQLite, a plain batch: written synchronously from BEGIN to COMMIT, so nothing else can
+        // run on the connection in between, without Kysely's lock or a promise per statement.
+        this.commitAllSync(batch, sync);
+        return;
+      }
+      // Effects run through Kysely: hold the one connection for the whole batch, on it.
+      await this.db.k.connection().execute((conn) =>
+        this.commitAll(batch, async (turns) => {
+          sync.exec("BEGIN IMMEDIATE");
+          try {
+            const ids: number[][] = [];
+            for (const c of turns) {
+              ids.push(this.writeTurnSync(sync, c));
+              await this.applyEffects(conn, c);
+            }
+            sync.exec("COMMIT");
+            return ids;
+          } catch (err) {
+            if (sync.inTransaction) sync.exec("ROLLBACK");
+            throw err;
+          }
+        }),
+      );
+      return;
+    }
+    await this.commitAll(batch, (turns) =>
+      this.db.k.transaction().execute(async (tx) => {
+        const ids: number[][] = [];
+        for (const c of turns) {
+          ids.push(await this.writeTurn(tx, c));
+          await this.applyEffects(tx, c);
+        }
+        return ids;
+      }),
+    );
+  }
+
+  /** commitAll, synchronously (SQLite batches without effects). */
+  private commitAllSync(batch: PendingCommit[], sync: SqliteSync): void {
+    const inTransaction = (turns: TurnCommit[]): number[][] => {
+      sync.exec("BEGIN IMMEDIATE");
+      try {
+        const ids = turns.map((c) => this.writeTurnSync(sync, c));
+        sync.exec("COMMIT");
+        return ids;
+      } catch (err) {
+        if (sync.inTransaction) sync.exec("ROLLBACK");
+        throw err;
+      }
+    };
     if (batch.length > 1) {
       try {
-        const ids = await k.transaction().execute(async (tx) => {
-          const out: number[][] = [];
-          for (const p of batch) out.push(await this.writeTurn(tx, p.commit));
-          return out;
-        });
+        const ids = inTransaction(batch.map((p) => p.commit));
+        for (const [i, p] of batch.entries()) p.resolve(ids[i]!);
+        return;
+      } catch {
+        // Nothing of the batch was stored: turn by turn below.
+      }
+    }
+    for (const p of batch) {
+      try {
+        p.resolve(inTransaction([p.commit])[0]!);
+      } catch (err) {
+        p.reject(isTransientConflict(err) ? new StaleConversationError() : err);
+      }
+    }
+  }
+
+  /** The batch in one transaction; if that fails, turn by turn, so only a failing turn fails. */
+  private async commitAll(batch: PendingCommit[], inTransaction: (turns: TurnCommit[]) => Promise<number[][]>): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const ids = await inTransaction(batch.map((p) => p.commit));
         for (const [i, p] of batch.entries()) p.resolve(ids[i]!);
         return;
       } catch {
@@ -229,7 +366,7 @@ export class TurnStore {
     }
     for (const p of batch) {
       try {
-        p.resolve(await k.transaction().execute((tx) => this.writeTurn(tx, p.commit)));
+        p.resolve((await inTransaction([p.commit]))[0]!);
       } catch (err) {
         // A deadlock or a busy database aborted the turn: nothing was stored, so the engine runs
         // it again on fresh state, as after a lost race.
@@ -238,80 +375,99 @@ export class TurnStore {
     }
   }
 
+  /** A turn's own rows (PostgreSQL, through Kysely): resident, conversation (by version), messages. */
   private async writeTurn(tx: Executor, c: TurnCommit): Promise<number[]> {
     const s = c.snapshot;
-    if (c.resident && Object.values(c.resident).some((v) => v !== undefined)) {
-      await tx
-        .updateTable("Resident")
-        .set({ ...defined(c.resident), rateWindowStart: c.rate.windowStart, rateCount: c.rate.count, lastSeenAt: c.now })
-        .where("id", "=", s.residentId)
-        .execute();
-    } else {
-      await this.updateRate.run(tx, { windowStart: c.rate.windowStart, count: c.rate.count, now: c.now, id: s.residentId });
-    }
+    const resident = this.residentUpdate(c);
+    if (resident) await tx.executeQuery(resident);
+    else await this.updateRate.run(tx, this.rateValues(c));
     const changed =
       c.status === s.status
-        ? await this.updateState.run(tx, { state: c.state, now: c.now, id: s.conversationId, version: s.version })
-        : await this.updateStatus.run(tx, {
-            status: c.status,
-            state: c.state,
-            now: c.now,
-            id: s.conversationId,
-            version: s.version,
-          });
+        ? await this.updateState.run(tx, this.stateValues(c))
+        : await this.updateStatus.run(tx, { ...this.stateValues(c), status: c.status });
     if (changed.numAffectedRows !== 1n) throw new StaleConversationError();
-    if (c.conversation && Object.values(c.conversation).some((v) => v !== undefined)) {
-      await tx.updateTable("Conversation").set(defined(c.conversation)).where("id", "=", s.conversationId).execute();
-    }
-    const ids = await this.insertMessages(tx, c);
-    if (c.effects?.length) {
-      const scope = {
-        residentId: s.residentId,
-        conversationId: s.conversationId,
-        channel: c.channel,
-        userId: c.userId,
-        now: c.now,
-      };
-      await this.runEffects(tx, c.effects, scope, c.now);
+    const conversation = this.conversationUpdate(c);
+    if (conversation) await tx.executeQuery(conversation);
+    return this.insertMessages(tx, c);
+  }
+
+  /** The same on SQLite, synchronously, inside the transaction the caller opened. */
+  private writeTurnSync(sync: SqliteSync, c: TurnCommit): number[] {
+    const s = c.snapshot;
+    const resident = this.residentUpdate(c);
+    if (resident) sync.run(resident.sql, resident.parameters);
+    else sync.run(this.updateRate.sql, this.updateRate.parameters(this.rateValues(c)));
+    const changed =
+      c.status === s.status
+        ? sync.run(this.updateState.sql, this.updateState.parameters(this.stateValues(c)))
+        : sync.run(this.updateStatus.sql, this.updateStatus.parameters({ ...this.stateValues(c), status: c.status }));
+    if (changed.changes !== 1) throw new StaleConversationError();
+    const conversation = this.conversationUpdate(c);
+    if (conversation) sync.run(conversation.sql, conversation.parameters);
+    const ids: number[] = [];
+    try {
+      for (const row of messageRows(c)) ids.push(sync.run(this.insertOne.sql, this.insertOne.parameters(row)).lastInsertRowid);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new DuplicateMessageError();
+      throw err;
     }
     return ids;
   }
 
-  /** The inbound message and the replies in one statement; ids come back inbound first. */
-  private async insertMessages(tx: Executor, c: TurnCommit): Promise<number[]> {
+  private rateValues(c: TurnCommit) {
+    return { windowStart: c.rate.windowStart, count: c.rate.count, now: c.now, id: c.snapshot.residentId };
+  }
+
+  private stateValues(c: TurnCommit) {
+    return { state: c.state, now: c.now, id: c.snapshot.conversationId, version: c.snapshot.version };
+  }
+
+  /** The resident's row when the turn changes more than its rate window (consent, switches): rare, compiled per use. */
+  private residentUpdate(c: TurnCommit): CompiledQuery | null {
+    if (!c.resident || !Object.values(c.resident).some((v) => v !== undefined)) return null;
+    return this.db.k
+      .updateTable("Resident")
+      .set({ ...defined(c.resident), rateWindowStart: c.rate.windowStart, rateCount: c.rate.count, lastSeenAt: c.now })
+      .where("id", "=", c.snapshot.residentId)
+      .compile();
+  }
+
+  private conversationUpdate(c: TurnCommit): CompiledQuery | null {
+    if (!c.conversation || !Object.values(c.conversation).some((v) => v !== undefined)) return null;
+    return this.db.k
+      .updateTable("Conversation")
+      .set(defined(c.conversation))
+      .where("id", "=", c.snapshot.conversationId)
+      .compile();
+  }
+
+  private async applyEffects(tx: Executor, c: TurnCommit): Promise<void> {
+    if (!c.effects?.length) return;
     const s = c.snapshot;
-    const values: Record<string, unknown> = {};
-    const rows: MessageRow[] = [
-      {
-        direction: "in",
-        author: "resident",
-        text: c.inbound.text,
-        intent: c.inbound.intent,
-        sources: null,
-        choices: null,
-        channelMessageId: c.inbound.channelMessageId ?? null,
-        result: c.inbound.channelMessageId ? JSON.stringify(c.result) : null,
-      },
-      ...c.replies.map((reply) => ({
-        direction: "out",
-        author: "bot",
-        text: reply.text,
-        intent: reply.intent,
-        sources: reply.sources?.length ? JSON.stringify(reply.sources) : null,
-        choices: reply.choices?.length ? JSON.stringify(reply.choices) : null,
-        channelMessageId: null,
-        result: null,
-      })),
-    ];
+    const scope = {
+      residentId: s.residentId,
+      conversationId: s.conversationId,
+      channel: c.channel,
+      userId: c.userId,
+      now: c.now,
+    };
+    await this.runEffects(tx, c.effects, scope, c.now);
+  }
+
+  /** The inbound message and the replies in one multi-row statement (one round trip); ids inbound first. */
+  private async insertMessages(tx: Executor, c: TurnCommit): Promise<number[]> {
+    const rows = messageRows(c);
+    const values: Record<string, unknown> = {
+      conversationId: c.snapshot.conversationId,
+      residentId: c.snapshot.residentId,
+      now: c.now,
+    };
     rows.forEach((row, i) => {
-      for (const [key, value] of Object.entries(row)) values[`${key}${i}`] = value;
+      for (const key of MESSAGE_FIELDS) values[`${key}${i}`] = row[key];
     });
-    values.conversationId = s.conversationId;
-    values.residentId = s.residentId;
-    values.now = c.now;
     try {
       const result = await this.insertStatement(rows.length).run(tx, values);
-      // Ids are assigned in VALUES order on both databases; sort in case RETURNING is not.
+      // Ids are assigned in VALUES order; sort in case RETURNING is not.
       return result.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
     } catch (err) {
       if (isUniqueViolation(err)) throw new DuplicateMessageError();
