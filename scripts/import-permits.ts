@@ -8,6 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import { ConfigError, loadConfig } from "../src/config/config.ts";
+import { loadDotEnv } from "../src/config/env-file.ts";
 import { Store } from "../src/data/store.ts";
 import { CsvHeaderError, importPermitCsv } from "../src/reminders/import.ts";
 
@@ -23,6 +24,7 @@ async function main(): Promise<number> {
   }
   let config: ReturnType<typeof loadConfig>;
   try {
+    loadDotEnv();
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -12,7 +12,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_TOKEN } from "../helpers/app.ts";
+import { ADMIN_PASSWORD, API_TOKEN } from "../helpers/app.ts";
 import { freshDatabaseUrl, onPostgres, type SqlProbe, sqlProbe } from "../helpers/database.ts";
 import { adminHeaders, eventually, type ServiceProcess, startService } from "../helpers/processes.ts";
 
@@ -264,7 +264,7 @@ describe.runIf(existsSync(NGINX))("two instances behind the sample nginx configu
   it("passes the client's address from nginx, not one the client made up", async () => {
     const res = await post(
       "/api/v1/staff/login",
-      { username: "admin", password: "admin-password-1" },
+      { username: "admin", password: ADMIN_PASSWORD },
       { "x-forwarded-for": "203.0.113.7" },
     );
     expect(res.status).toBe(200);

@@ -83,7 +83,7 @@ export function staffAuthRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.post(
       "/logout",
       {
-        preHandler: requireSignedIn(ctx),
+        onRequest: requireSignedIn(ctx),
         schema: { tags: ["staff"], summary: "End this session", security, response: { 200: okSchema, 401: errorSchema } },
       },
       async (request, reply) => {

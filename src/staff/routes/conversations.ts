@@ -78,7 +78,7 @@ export function staffConversationRoutes(ctx: AppContext): FastifyPluginAsyncZod 
     app.get(
       "/conversations",
       {
-        preHandler: agent,
+        onRequest: agent,
         schema: {
           tags,
           summary: "The escalation queue (status=escalated, oldest first) or conversations in another status",
@@ -99,7 +99,7 @@ export function staffConversationRoutes(ctx: AppContext): FastifyPluginAsyncZod 
     app.get(
       "/conversations/:id",
       {
-        preHandler: agent,
+        onRequest: agent,
         schema: {
           tags,
           summary: "One conversation: messages oldest first, notes, the resident's applications (ID masked)",
@@ -114,7 +114,7 @@ export function staffConversationRoutes(ctx: AppContext): FastifyPluginAsyncZod 
     app.post(
       "/conversations/:id/claim",
       {
-        preHandler: agent,
+        onRequest: agent,
         schema: {
           tags,
           summary: "Take a conversation from the queue",
@@ -130,7 +130,7 @@ export function staffConversationRoutes(ctx: AppContext): FastifyPluginAsyncZod 
     app.post(
       "/conversations/:id/messages",
       {
-        preHandler: agent,
+        onRequest: agent,
         schema: {
           tags,
           summary: "A staff reply, delivered to the resident on their channel",
@@ -146,7 +146,7 @@ export function staffConversationRoutes(ctx: AppContext): FastifyPluginAsyncZod 
     app.post(
       "/conversations/:id/notes",
       {
-        preHandler: agent,
+        onRequest: agent,
         schema: {
           tags,
           summary: "An internal note (never shown to the resident)",
@@ -162,7 +162,7 @@ export function staffConversationRoutes(ctx: AppContext): FastifyPluginAsyncZod 
     app.post(
       "/conversations/:id/resolve",
       {
-        preHandler: agent,
+        onRequest: agent,
         schema: {
           tags,
           summary: "Hand the conversation back to the bot (the resident is told)",
