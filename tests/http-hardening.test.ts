@@ -84,6 +84,29 @@ describe("odd asset names", () => {
   });
 });
 
+describe("NUL characters", () => {
+  it("are refused with a 400 wherever they come (PostgreSQL cannot store them: it used to be a 500)", async () => {
+    const token = await staffToken(t, "admin");
+    const cases = [
+      { method: "POST", url: "/api/v1/staff/login", payload: { username: "\u0000", password: "x" } },
+      { method: "POST", url: "/chat/messages", payload: { text: "hi", messageId: "\u0000" } },
+      {
+        method: "POST",
+        url: "/api/v1/messages",
+        payload: { channel: "api", userId: "a\u0000", text: "你好" },
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+      },
+      { method: "GET", url: "/api/v1/staff/reminders?permitNumber=%00", headers: bearer(token) },
+      { method: "GET", url: "/api/v1/staff/conversations/a%00b", headers: bearer(token) },
+    ] as const;
+    for (const c of cases) {
+      const res = await t.app.inject(c);
+      expect(res.statusCode, `${c.method} ${c.url}`).toBe(400);
+      expect(res.json().error.code).toBe("invalid_request");
+    }
+  });
+});
+
 describe("the staff API", () => {
   it("checks credentials before the body: every route answers an anonymous bad body with 401", async () => {
     const doc = (await t.app.inject({ method: "GET", url: "/docs/json" })).json() as {

@@ -3,7 +3,15 @@ import fastifyRateLimit, { normalizeIP } from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { LimitRepo } from "../data/limits.ts";
 import type { Clock } from "../lib/clock.ts";
-import { AppError } from "./errors.ts";
+import { AppError, errors } from "./errors.ts";
+
+/** True when a string anywhere in `value` holds a NUL character (PostgreSQL refuses them in text). */
+export function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === "string") return value.includes("\u0000");
+  if (depth > 32 || value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.some((v) => containsNul(v, depth + 1));
+  return Object.entries(value).some(([k, v]) => k.includes("\u0000") || containsNul(v, depth + 1));
+}
 
 /**
  * The Content-Security-Policy of every page the service serves (the resident chat, the staff
@@ -75,6 +83,14 @@ export async function registerSecurity(app: FastifyInstance, deps: { limits: Lim
   });
   app.addHook("onRequest", async (_request, reply) => {
     reply.header("cache-control", "no-store");
+  });
+  // No field of this API has a use for NUL, and PostgreSQL cannot store one in text: a 400 here
+  // instead of a database error (a 500) further in. After onRequest, so staff routes still
+  // answer an anonymous caller 401 first.
+  app.addHook("preValidation", async (request) => {
+    if (containsNul(request.body) || containsNul(request.query) || containsNul(request.params)) {
+      throw errors.badRequest("The request contains a NUL character (\\u0000), which no field accepts.", "invalid_request");
+    }
   });
   await app.register(fastifyRateLimit, {
     global: false,
