@@ -234,5 +234,8 @@ describe("the web chat's limits", () => {
         caps,
       ),
     ).toBe("open");
+    // Housekeeping (every instance, every 10 minutes) drops lapsed rows and counters.
+    expect(await limits.prune(now + 10 * ttl)).toBeGreaterThan(0);
+    expect(await t.sql.get(`SELECT count(*) AS n FROM "EventStream" WHERE address = '10.32.0.1'`)).toEqual({ n: 0 });
   });
 });
