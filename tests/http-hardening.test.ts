@@ -164,6 +164,10 @@ describe("the web chat's limits", () => {
     expect(page.headers["set-cookie"]).toBeUndefined();
     t.clock.advance(60_000);
     expect((await post(t, ip)).statusCode).toBe(200);
+    // Messages are also limited per address, all residents there together (@fastify/rate-limit).
+    const limited = await post(t, ip, cookie);
+    expect(limited.headers["x-ratelimit-limit"]).toBe(String(WEB_LIMITS.messagesPerMinute));
+    expect(Number(limited.headers["x-ratelimit-remaining"])).toBeLessThan(WEB_LIMITS.messagesPerMinute);
   });
 
   it("hold across instances sharing the database", async () => {
