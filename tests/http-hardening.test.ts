@@ -85,11 +85,40 @@ describe("odd asset names", () => {
 });
 
 describe("NUL characters", () => {
-  it("are refused with a 400 wherever they come (PostgreSQL cannot store them: it used to be a 500)", async () => {
+  it("are dropped from free text, which is stored without them", async () => {
+    const token = await staffToken(t, "admin");
+    await t.say("nul-text", "转人工");
+    const id = (await t.sql.get<{ id: string }>(
+      `SELECT c.id FROM "Conversation" c JOIN "Resident" r ON r.id = c.residentId WHERE r.channelUserId = 'nul-text'`,
+    ))!.id;
+    const reply = await t.app.inject({
+      method: "POST",
+      url: `/api/v1/staff/conversations/${id}/messages`,
+      headers: bearer(token),
+      payload: { text: "您\u0000好" },
+    });
+    expect(reply.statusCode).toBe(200);
+    const note = await t.app.inject({
+      method: "POST",
+      url: `/api/v1/staff/conversations/${id}/notes`,
+      headers: bearer(token),
+      payload: { text: "备\u0000注" },
+    });
+    expect(note.statusCode).toBe(200);
+    expect(await t.sql.get(`SELECT text FROM "StaffNote" WHERE conversationId = ?`, id)).toEqual({ text: "备注" });
+  });
+
+  it("are refused with a 400 anywhere else (PostgreSQL cannot store them: it used to be a 500)", async () => {
     const token = await staffToken(t, "admin");
     const cases = [
       { method: "POST", url: "/api/v1/staff/login", payload: { username: "\u0000", password: "x" } },
       { method: "POST", url: "/chat/messages", payload: { text: "hi", messageId: "\u0000" } },
+      {
+        method: "POST",
+        url: "/api/v1/staff/permits",
+        payload: [{ channel: "api", userId: "u", permitNumber: "NUL-1", holderName: "\u0000", endorseBy: "2026-01-01" }],
+        headers: bearer(token),
+      },
       {
         method: "POST",
         url: "/api/v1/messages",

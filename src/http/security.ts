@@ -5,6 +5,18 @@ import type { LimitRepo } from "../data/limits.ts";
 import type { Clock } from "../lib/clock.ts";
 import { AppError, errors } from "./errors.ts";
 
+/** Removes NUL characters from every `text` field (free text) in a parsed body, in place. */
+function stripNulFromText(value: unknown, depth = 0): void {
+  if (depth > 32 || value === null || typeof value !== "object") return;
+  if (Array.isArray(value)) {
+    for (const v of value) stripNulFromText(v, depth + 1);
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  if (typeof record.text === "string" && record.text.includes("\u0000")) record.text = record.text.replaceAll("\u0000", "");
+  for (const v of Object.values(record)) stripNulFromText(v, depth + 1);
+}
+
 /** True when a string anywhere in `value` holds a NUL character (PostgreSQL refuses them in text). */
 export function containsNul(value: unknown, depth = 0): boolean {
   if (typeof value === "string") return value.includes("\u0000");
@@ -84,10 +96,12 @@ export async function registerSecurity(app: FastifyInstance, deps: { limits: Lim
   app.addHook("onRequest", async (_request, reply) => {
     reply.header("cache-control", "no-store");
   });
-  // No field of this API has a use for NUL, and PostgreSQL cannot store one in text: a 400 here
-  // instead of a database error (a 500) further in. After onRequest, so staff routes still
-  // answer an anonymous caller 401 first.
+  // PostgreSQL cannot store NUL in text. Free text (a `text` field: a resident's message, a staff
+  // reply) loses its NULs, as the engine strips control characters anyway; anywhere else (ids,
+  // names, query strings) NUL is a 400 here instead of a database error (a 500) further in.
+  // After onRequest, so staff routes still answer an anonymous caller 401 first.
   app.addHook("preValidation", async (request) => {
+    stripNulFromText(request.body);
     if (containsNul(request.body) || containsNul(request.query) || containsNul(request.params)) {
       throw errors.badRequest("The request contains a NUL character (\\u0000), which no field accepts.", "invalid_request");
     }
