@@ -90,21 +90,21 @@ describe("killed with SIGKILL and started again", { timeout: 300_000 }, () => {
     const { sql, start } = await setup({ API_WEBHOOK_URL: hook.url });
     const first = await start();
     const staff = await adminHeaders(first);
-    await uploadPermits(first, staff, "rem", 500);
+    await uploadPermits(first, staff, "rem", 300);
     const run = await fetch(`${first.url}/api/v1/staff/reminders/run`, {
       method: "POST",
       headers: { authorization: staff.authorization! },
     });
-    expect(((await run.json()) as { queued: number }).queued).toBe(500);
-    await eventually(() => hook.received.length >= 100, 60_000, 10);
+    expect(((await run.json()) as { queued: number }).queued).toBe(300);
+    await eventually(() => hook.received.length >= 60, 60_000, 10);
     await first.kill("SIGKILL");
     const sentBefore = await count(sql, "status = 'sent'");
-    expect(sentBefore).toBeLessThan(500);
+    expect(sentBefore).toBeLessThan(300);
 
     await start();
-    await eventually(async () => (await count(sql, "status = 'sent'")) === 500, 120_000, 250);
-    deliveredOnce(hook.received, "reminder", 500);
-    expect(hook.received.length).toBeLessThanOrEqual(500 + 20);
+    await eventually(async () => (await count(sql, "status = 'sent'")) === 300, 120_000, 250);
+    deliveredOnce(hook.received, "reminder", 300);
+    expect(hook.received.length).toBeLessThanOrEqual(300 + 20);
     expect(await count(sql, "status <> 'sent'")).toBe(0);
   });
 
@@ -115,27 +115,27 @@ describe("killed with SIGKILL and started again", { timeout: 300_000 }, () => {
     const first = await start();
     const staff = await adminHeaders(first);
     // Residents on the api channel (the permit upload creates them); nobody has a reminder due.
-    await uploadPermits(first, staff, "bc", 500, 200);
+    await uploadPermits(first, staff, "bc", 300, 200);
     const created = await fetch(`${first.url}/api/v1/staff/broadcasts`, {
       method: "POST",
       headers: staff,
       body: JSON.stringify({ text: "【通知】社区服务中心本周六照常开放。", audience: { channel: "api" } }),
     });
     const { id, recipients } = (await created.json()) as { id: string; recipients: number };
-    expect(recipients).toBe(500);
-    await eventually(() => hook.received.length >= 100, 60_000, 10);
+    expect(recipients).toBe(300);
+    await eventually(() => hook.received.length >= 60, 60_000, 10);
     await first.kill("SIGKILL");
 
     const second = await start();
-    await eventually(async () => (await count(sql, "status = 'sent'")) === 500, 120_000, 250);
-    deliveredOnce(hook.received, "broadcast", 500);
-    expect(hook.received.length).toBeLessThanOrEqual(500 + 20);
+    await eventually(async () => (await count(sql, "status = 'sent'")) === 300, 120_000, 250);
+    deliveredOnce(hook.received, "broadcast", 300);
+    expect(hook.received.length).toBeLessThanOrEqual(300 + 20);
     const progress = await eventually(async () => {
       const res = await fetch(`${second.url}/api/v1/staff/broadcasts/${id}`, { headers: await adminHeaders(second) });
       const body = (await res.json()) as { status: string; sent: number; pending: number; failed: number };
       return body.status === "done" ? body : null;
     }, 30_000);
-    expect(progress).toMatchObject({ sent: 500, pending: 0, failed: 0 });
+    expect(progress).toMatchObject({ sent: 300, pending: 0, failed: 0 });
   });
 
   it("during guided-flow turns: each message is processed once, in order, and each application submitted once", async () => {
@@ -216,7 +216,7 @@ describe("two processes scanning for reminders at the same moment", { timeout: 3
     const { sql, start } = await setup({ API_WEBHOOK_URL: hook.url });
     const [a, b] = await Promise.all([start(), start()]);
     const staff = await adminHeaders(a!);
-    await uploadPermits(a!, staff, "scan", 2000);
+    await uploadPermits(a!, staff, "scan", 1200);
     // Both processes scan the same permits at once, several times over.
     const scans = await Promise.all(
       [a!, b!, a!, b!].map(async (s) => {
@@ -228,13 +228,13 @@ describe("two processes scanning for reminders at the same moment", { timeout: 3
         return ((await res.json()) as { queued: number }).queued;
       }),
     );
-    expect(scans.reduce((x, y) => x + y, 0)).toBe(2000);
+    expect(scans.reduce((x, y) => x + y, 0)).toBe(1200);
     const repeated = await sql.all(
       `SELECT permitId, cycle, stage, count(*) AS n FROM "Reminder" GROUP BY permitId, cycle, stage HAVING count(*) > 1`,
     );
     expect(repeated).toEqual([]);
-    expect(await sql.get<{ n: number }>(`SELECT count(*) AS n FROM "Reminder"`)).toEqual({ n: 2000 });
-    await eventually(async () => (await count(sql, "status = 'sent'")) === 2000, 120_000, 250);
-    deliveredOnce(hook.received, "reminder", 2000);
+    expect(await sql.get<{ n: number }>(`SELECT count(*) AS n FROM "Reminder"`)).toEqual({ n: 1200 });
+    await eventually(async () => (await count(sql, "status = 'sent'")) === 1200, 120_000, 250);
+    deliveredOnce(hook.received, "reminder", 1200);
   });
 });
