@@ -14,6 +14,7 @@ import { chmodSync, copyFileSync, existsSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import Database from "better-sqlite3";
 import { ConfigError, loadConfig } from "../src/config/config.ts";
+import { loadDotEnv } from "../src/config/env-file.ts";
 import { isPostgresUrl } from "../src/data/db.ts";
 
 function sqlitePath(url: string): string {
@@ -70,6 +71,7 @@ if (process.argv[1] && import.meta.filename === resolve(process.argv[1])) {
       console.error("usage: npm run db:backup -- <file> | npm run db:restore -- <file>");
       process.exit(2);
     }
+    loadDotEnv();
     const { DATABASE_URL } = loadConfig();
     (command === "backup" ? backup : restore)(DATABASE_URL, file);
     console.log(`${command === "backup" ? "backed up to" : "restored from"} ${resolve(file)}`);

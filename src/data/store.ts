@@ -8,6 +8,7 @@ import { ConversationRepo } from "./conversations.ts";
 import { type Database, type Executor, openDatabase } from "./db.ts";
 import { InsightRepo } from "./insights.ts";
 import { LeaseRepo } from "./leases.ts";
+import { LimitRepo } from "./limits.ts";
 import { OutboxRepo } from "./outbox.ts";
 import { PermitRepo } from "./permits.ts";
 import { ReminderRepo } from "./reminders.ts";
@@ -39,6 +40,7 @@ export class Store {
   readonly reminders: ReminderRepo;
   readonly broadcasts: BroadcastRepo;
   readonly leases: LeaseRepo;
+  readonly limits: LimitRepo;
   readonly settings: SettingRepo;
   readonly turns: TurnStore;
 
@@ -57,6 +59,7 @@ export class Store {
     this.reminders = new ReminderRepo(db, this.outbox);
     this.broadcasts = new BroadcastRepo(db, this.audit);
     this.leases = new LeaseRepo(db);
+    this.limits = new LimitRepo(db);
     this.settings = new SettingRepo(db);
     this.turns = new TurnStore(db, (tx, effects, scope, now) => this.applyIn(tx, effects, scope, now));
   }

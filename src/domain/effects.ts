@@ -45,6 +45,8 @@ export type Effect =
       lastHoldingAt?: number | null;
       /** Replaces the dialog state (JSON). */
       state?: string;
+      /** Only while still claimed by this staff member (null: unclaimed): a takeover meanwhile is a conflict. */
+      ifClaimedBy?: string | null;
     }
   /** Sets top-level keys of a resident's dialog state (e.g. an open information request). */
   | { type: "conversation.mergeState"; residentId: string; values: Record<string, unknown> }

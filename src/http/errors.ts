@@ -4,6 +4,9 @@ import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 
 /** The one error type: a code, an HTTP status, and a message safe to show to the caller. */
 export class AppError extends Error {
+  /** Seconds the caller should wait (429, 503): sent as Retry-After. */
+  retryAfterSeconds?: number;
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -40,6 +43,7 @@ const frameworkCodes: Record<string, [string, string]> = {
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof AppError) {
+      if (err.retryAfterSeconds) reply.header("retry-after", String(err.retryAfterSeconds));
       return reply.status(err.status).send({ error: { code: err.code, message: err.publicMessage } });
     }
     if (hasZodFastifySchemaValidationErrors(err)) {

@@ -81,6 +81,14 @@ export function startJobs(ctx: AppContext, wechat?: { start(): Promise<void>; st
     account.start();
     ctx.onClose.push(() => account.stop());
   }
+  // Expired request counters and the event-stream rows of dead instances: every instance tidies
+  // up now and then (idempotent; the limits ignore expired rows anyway, this only keeps tables small).
+  const prune = setInterval(
+    () => void ctx.store.limits.prune(ctx.clock.now()).catch((err) => ctx.log.warn({ err }, "pruning rate counters failed")),
+    10 * 60_000,
+  );
+  prune.unref();
+  ctx.onClose.push(() => clearInterval(prune));
   ctx.onClose.push(async () => {
     job.stop();
     abort.abort();

@@ -1,4 +1,5 @@
 import pino, { type Logger } from "pino";
+import pinoPretty from "pino-pretty";
 import { redactPersonalData } from "./text.ts";
 
 function scrub(value: unknown, depth = 0): unknown {
@@ -12,8 +13,16 @@ function scrub(value: unknown, depth = 0): unknown {
   return out;
 }
 
-/** Structured JSON logs; tokens, cookies, ID numbers and phone numbers never reach them. */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/**
+ * Structured logs; tokens, cookies, ID numbers and phone numbers never reach them. `format`:
+ * JSON lines (for files, journald, a log collector), readable coloured lines (pino-pretty) for a
+ * person at a terminal, or "auto" — readable when stdout is a terminal, JSON otherwise.
+ */
+export function createLogger(
+  level: string,
+  destination?: pino.DestinationStream,
+  format: "auto" | "json" | "pretty" = "auto",
+): Logger {
   const options: pino.LoggerOptions = {
     level,
     redact: {
@@ -38,5 +47,18 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       },
     },
   };
+  const pretty = format === "pretty" || (format === "auto" && !destination && process.stdout.isTTY === true);
+  if (pretty) {
+    // In-process and synchronous (no worker thread): a line is on screen before the next one is
+    // logged, and nothing is lost when the process exits at once.
+    const stream = pinoPretty({
+      colorize: !destination && process.stdout.isTTY === true,
+      sync: true,
+      translateTime: "SYS:HH:MM:ss.l",
+      ignore: "pid,hostname",
+      ...(destination ? { destination: destination as never } : {}),
+    });
+    return pino(options, stream);
+  }
   return destination ? pino(options, destination) : pino(options);
 }

@@ -68,7 +68,7 @@ export function broadcastRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.post(
       "/api/v1/staff/broadcasts",
       {
-        preHandler: admin,
+        onRequest: admin,
         schema: {
           tags: ["staff: broadcasts"],
           summary: "Send a throttled broadcast (or count its recipients with dryRun)",
@@ -100,7 +100,7 @@ export function broadcastRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.get(
       "/api/v1/staff/broadcasts",
       {
-        preHandler: admin,
+        onRequest: admin,
         schema: {
           tags: ["staff: broadcasts"],
           summary: "Recent broadcasts with their progress",
@@ -115,7 +115,7 @@ export function broadcastRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.get(
       "/api/v1/staff/broadcasts/:id",
       {
-        preHandler: admin,
+        onRequest: admin,
         schema: {
           tags: ["staff: broadcasts"],
           summary: "One broadcast's progress: sent, failed, pending, cancelled",
@@ -149,7 +149,7 @@ export function broadcastRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.get(
       "/api/v1/staff/deliveries",
       {
-        preHandler: anyStaff,
+        onRequest: anyStaff,
         schema: {
           tags: ["staff: broadcasts"],
           summary:
@@ -171,7 +171,7 @@ export function broadcastRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.post(
       "/api/v1/staff/deliveries/:id/resend",
       {
-        preHandler: anyStaff,
+        onRequest: anyStaff,
         schema: {
           tags: ["staff: broadcasts"],
           summary: "Send a failed or unknown delivery again (after checking with the resident that it did not arrive)",
@@ -199,7 +199,7 @@ export function broadcastRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.post(
       "/api/v1/staff/broadcasts/:id/cancel",
       {
-        preHandler: admin,
+        onRequest: admin,
         schema: {
           tags: ["staff: broadcasts"],
           summary: "Cancel a broadcast: deliveries not yet sent are cancelled",

@@ -39,7 +39,7 @@ export function reminderRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.post(
       "/api/v1/staff/permits",
       {
-        preHandler: staff,
+        onRequest: staff,
         schema: {
           tags: ["staff: reminders"],
           summary: "Bulk upsert of permits (by permitNumber), up to 10,000 rows a call",
@@ -81,7 +81,7 @@ export function reminderRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.post(
       "/api/v1/staff/reminders/run",
       {
-        preHandler: staff,
+        onRequest: staff,
         schema: {
           tags: ["staff: reminders"],
           summary: "Run the reminder scan now (it also runs on its schedule)",
@@ -102,7 +102,7 @@ export function reminderRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.get(
       "/api/v1/staff/reminders",
       {
-        preHandler: staff,
+        onRequest: staff,
         schema: {
           tags: ["staff: reminders"],
           summary: "Reminders with their stage, cycle and delivery status (skipped: passed over by the catch-up rule)",

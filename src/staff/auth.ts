@@ -1,10 +1,12 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import argon2 from "argon2";
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import type { AppContext } from "../context.ts";
 import { isUniqueViolation } from "../data/db.ts";
 import type { AuditEntry } from "../domain/audit.ts";
 import { AppError, errors } from "../http/errors.ts";
+import { checkLoginThrottle, recordLoginFailure, recordLoginSuccess } from "./login-throttle.ts";
+import { passwordProblem, passwordProblemText } from "./password-policy.ts";
 
 export const staffRoles = ["agent", "reviewer", "admin"] as const;
 export type StaffRole = (typeof staffRoles)[number];
@@ -31,10 +33,6 @@ declare module "fastify" {
 export const STAFF_COOKIE = "yj_staff";
 export const CSRF_HEADER = "x-csrf-token";
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
-export const MAX_FAILED_LOGINS = 5;
-export const LOCK_MS = 15 * 60 * 1000;
-/** Attempts per IP and username per minute, whatever their outcome. */
-export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -52,9 +50,10 @@ export async function hashPassword(password: string): Promise<string> {
   return argon2.hash(password, { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
 }
 
-/** Minimum rules for a staff password, checked wherever one is set. */
-export function checkPasswordStrength(password: string): void {
-  if (password.length < 8) throw errors.badRequest("密码至少 8 位。", "weak_password");
+/** The staff password policy (password-policy.ts), checked wherever a password is set: 400 weak_password. */
+export function checkPasswordStrength(password: string, username: string): void {
+  const problem = passwordProblem(password, username);
+  if (problem) throw errors.badRequest(passwordProblemText[problem], "weak_password");
 }
 
 /** Creates a staff account (argon2id hash). Throws 409 when the username is taken. */
@@ -67,7 +66,7 @@ export async function createStaffUser(
   if (!/^[A-Za-z0-9._@-]{2,64}$/.test(username)) {
     throw errors.badRequest("用户名只能用字母、数字和 . _ @ -，2 到 64 位。", "invalid_username");
   }
-  checkPasswordStrength(input.password);
+  checkPasswordStrength(input.password, username);
   if (await ctx.store.staff.findByName(username)) throw errors.conflict("这个用户名已经有人用了。", "username_taken");
   const passwordHash = await hashPassword(input.password);
   const id = randomUUID();
@@ -105,7 +104,9 @@ export async function ensureFirstAdmin(
   if ((await ctx.store.staff.count()) > 0) return;
   const username = ctx.config.STAFF_ADMIN_USERNAME ?? "admin";
   const fromEnv = ctx.config.STAFF_ADMIN_PASSWORD;
-  const password = fromEnv ?? randomBytes(12).toString("base64url");
+  // 16 random characters; drawn again in the rare case one breaks the policy (a run of few characters, the username).
+  let password = fromEnv ?? randomBytes(12).toString("base64url");
+  while (!fromEnv && passwordProblem(password, username)) password = randomBytes(12).toString("base64url");
   try {
     // A generated password was printed to a terminal: it must be replaced at the first sign-in.
     await createStaffUser(ctx, { username, password, role: "admin", mustChangePassword: !fromEnv }, (id) => ({
@@ -135,22 +136,6 @@ export async function ensureFirstAdmin(
   }
 }
 
-// Per IP + username, in memory: a burst limiter in front of the persistent lockout below.
-const attempts = new Map<string, { windowStart: number; count: number }>();
-
-function limitAttempts(key: string, now: number): void {
-  const current = attempts.get(key);
-  if (!current || now - current.windowStart >= 60_000) {
-    attempts.set(key, { windowStart: now, count: 1 });
-    if (attempts.size > 10_000) {
-      for (const [k, v] of attempts) if (now - v.windowStart >= 60_000) attempts.delete(k);
-    }
-    return;
-  }
-  current.count += 1;
-  if (current.count > LOGIN_ATTEMPTS_PER_MINUTE) throw errors.tooMany("登录尝试太频繁，请一分钟后再试。");
-}
-
 let dummyHash: Promise<string> | null = null;
 
 export interface LoginResult {
@@ -161,36 +146,29 @@ export interface LoginResult {
 }
 
 /**
- * Checks a username and password and opens a session. Wrong credentials → 401; too many
- * attempts → 429; an account locked after repeated failures → 423 until the lock ends.
+ * Checks a username and password and opens a session. Wrong credentials, an unknown user and
+ * a disabled account all get the same 401; attempts after repeated failures from this address
+ * get 429 for a while (login-throttle.ts), the same whether or not the username exists.
  */
 export async function login(ctx: AppContext, username: string, password: string, ip: string): Promise<LoginResult> {
-  const now = ctx.clock.now();
   const name = username.trim();
-  limitAttempts(`${ip}\u0000${name.toLowerCase()}`, now);
+  await checkLoginThrottle(ctx, name, ip);
   const user = await ctx.store.staff.findByName(name);
   if (!user) {
     // Same work as a real check, so response time does not reveal which usernames exist.
     dummyHash ??= hashPassword(randomBytes(16).toString("hex"));
     await argon2.verify(await dummyHash, password).catch(() => false);
+    await recordLoginFailure(ctx, name, ip, null);
     throw errors.unauthorized("用户名或密码不对。");
-  }
-  if (user.lockedUntil && user.lockedUntil > now) {
-    const minutes = Math.ceil((user.lockedUntil - now) / 60_000);
-    throw new AppError(423, "account_locked", `密码错误次数太多，账号已锁定，请 ${minutes} 分钟后再试。`);
   }
   const ok = await argon2.verify(user.passwordHash, password).catch(() => false);
-  if (!ok || user.disabled || !isStaffRole(user.role)) {
-    if (!ok) {
-      const locked = await ctx.store.staff.recordLoginFailure(user.id, now, MAX_FAILED_LOGINS, LOCK_MS);
-      if (locked) {
-        await ctx.store.audit.record({ staffUserId: user.id, username: user.username, action: "staff.locked", detail: ip }, now);
-        throw new AppError(423, "account_locked", `密码错误次数太多，账号已锁定，请 ${LOCK_MS / 60_000} 分钟后再试。`);
-      }
-    }
+  if (!ok) {
+    await recordLoginFailure(ctx, name, ip, user);
     throw errors.unauthorized("用户名或密码不对。");
   }
-  await ctx.store.staff.recordLoginSuccess(user.id, now);
+  if (user.disabled || !isStaffRole(user.role)) throw errors.unauthorized("用户名或密码不对。");
+  const now = ctx.clock.now();
+  await recordLoginSuccess(ctx, name, ip);
   const token = randomBytes(32).toString("base64url");
   const csrfToken = randomBytes(24).toString("base64url");
   const expiresAt = now + SESSION_TTL_MS;
@@ -257,10 +235,12 @@ export async function authenticate(
 }
 
 /**
- * A preHandler that lets through only signed-in staff with one of `roles` (admin passes every
- * check): 401 without valid credentials, 403 for a role that may not do this.
+ * An onRequest hook that lets through only signed-in staff with one of `roles` (admin passes
+ * every check): 401 without valid credentials, 403 for a role that may not do this. Use it as
+ * `onRequest`, never `preHandler`: it must run before the body is parsed and validated, so an
+ * unauthenticated caller learns nothing about a route's fields.
  */
-export function requireRole(ctx: AppContext, ...roles: StaffRole[]): preHandlerAsyncHookHandler {
+export function requireRole(ctx: AppContext, ...roles: StaffRole[]): onRequestAsyncHookHandler {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     const principal = await authenticate(ctx, request);
     if (!principal) throw errors.unauthorized("请先登录（需要 Authorization: Bearer <token>）。");
@@ -275,7 +255,7 @@ export function requireRole(ctx: AppContext, ...roles: StaffRole[]): preHandlerA
 }
 
 /** Any signed-in staff member, even one who still has to change a one-time password (logout, change password). */
-export function requireSignedIn(ctx: AppContext): preHandlerAsyncHookHandler {
+export function requireSignedIn(ctx: AppContext): onRequestAsyncHookHandler {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     const principal = await authenticate(ctx, request);
     if (!principal) throw errors.unauthorized("请先登录（需要 Authorization: Bearer <token>）。");

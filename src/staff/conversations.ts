@@ -104,14 +104,51 @@ export async function viewConversation(ctx: AppContext, staff: StaffPrincipal, i
   };
 }
 
-/** Takes a conversation from the queue (or from a colleague with `force`). */
-export async function claimConversation(ctx: AppContext, staff: StaffPrincipal, id: string, force = false): Promise<QueueItem> {
+/** Taking over a colleague's conversation (claiming it, or resolving it) needs a reason, kept in the audit log. */
+export const TAKEOVER_REASON_MAX = 500;
+
+function takeoverEntry(staff: StaffPrincipal, c: QueueRow, what: "claim" | "resolve", reason: string) {
+  return {
+    type: "audit.record" as const,
+    entry: {
+      staffUserId: staff.id,
+      username: staff.username,
+      action: "conversation.takeover",
+      targetType: "conversation",
+      targetId: c.id,
+      // Names and a reason staff wrote for staff: redacted like every audit detail.
+      detail: redactPersonalData(`${what} · from ${c.claimedByName ?? c.claimedBy} · ${reason}`).slice(0, 600),
+    },
+  };
+}
+
+function reasonRequired(c: QueueRow, what: string): never {
+  throw errors.conflict(
+    `这个会话正由 ${c.claimedByName ?? "其他同事"} 接待。要${what}，请写明原因（reason），会记入操作日志。`,
+    "reason_required",
+  );
+}
+
+/**
+ * Takes a conversation from the queue. A colleague's conversation only with `force` (or a
+ * `reason`, which implies it) and a reason: audited as conversation.takeover, with whom it was
+ * taken from and why.
+ */
+export async function claimConversation(
+  ctx: AppContext,
+  staff: StaffPrincipal,
+  id: string,
+  force = false,
+  reason?: string,
+): Promise<QueueItem> {
   const now = ctx.clock.now();
   const c = await load(ctx, id);
   if (!(c.status === "staff" && c.claimedBy === staff.id)) {
-    if (c.status === "staff" && c.claimedBy && !force) {
+    const takeover = c.status === "staff" && Boolean(c.claimedBy);
+    if (takeover && !force && !reason) {
       throw errors.conflict(`这个会话已由 ${c.claimedByName ?? "其他同事"} 接待。`, "claimed_by_other");
     }
+    if (takeover && !reason) reasonRequired(c, "接手");
     if (!canTransition(c.status as ConversationStatus, "staff") || c.status === "closed") {
       throw errors.conflict("这个会话现在不能接入。", "invalid_status");
     }
@@ -122,20 +159,23 @@ export async function claimConversation(ctx: AppContext, staff: StaffPrincipal, 
           type: "conversation.transition",
           conversationId: id,
           ifStatus: c.status as ConversationStatus,
+          ifClaimedBy: c.claimedBy,
           status: "staff",
           claimedBy: staff.id,
           escalatedAt: c.escalatedAt ?? now,
         },
-        {
-          type: "audit.record",
-          entry: {
-            staffUserId: staff.id,
-            username: staff.username,
-            action: "conversation.claim",
-            targetType: "conversation",
-            targetId: id,
-          },
-        },
+        takeover
+          ? takeoverEntry(staff, c, "claim", reason as string)
+          : {
+              type: "audit.record",
+              entry: {
+                staffUserId: staff.id,
+                username: staff.username,
+                action: "conversation.claim",
+                targetType: "conversation",
+                targetId: id,
+              },
+            },
       ],
       now,
     );
@@ -205,13 +245,23 @@ export async function addNote(ctx: AppContext, staff: StaffPrincipal, id: string
   return { id: noteId };
 }
 
-/** Hands the conversation back to the assistant, which tells the resident so. */
-export async function resolveConversation(ctx: AppContext, staff: StaffPrincipal, id: string): Promise<QueueItem> {
+/**
+ * Hands the conversation back to the assistant, which tells the resident so. A conversation a
+ * colleague holds needs a reason: audited as conversation.takeover as well as the resolve.
+ */
+export async function resolveConversation(
+  ctx: AppContext,
+  staff: StaffPrincipal,
+  id: string,
+  reason?: string,
+): Promise<QueueItem> {
   const now = ctx.clock.now();
   const c = await load(ctx, id);
   if (c.status !== "escalated" && c.status !== "staff") {
     throw errors.conflict("这个会话没有在人工服务中。", "not_with_staff");
   }
+  const takeover = c.status === "staff" && Boolean(c.claimedBy) && c.claimedBy !== staff.id;
+  if (takeover && !reason) reasonRequired(c, "结束");
   const state = parseState(c.state);
   const fresh = { ...state, misunderstood: 0, offer: undefined, offerReason: undefined, choices: undefined };
   await commit(
@@ -221,6 +271,7 @@ export async function resolveConversation(ctx: AppContext, staff: StaffPrincipal
         type: "conversation.transition",
         conversationId: id,
         ifStatus: c.status,
+        ifClaimedBy: c.claimedBy,
         status: "bot",
         claimedBy: null,
         escalatedAt: null,
@@ -249,6 +300,7 @@ export async function resolveConversation(ctx: AppContext, staff: StaffPrincipal
           targetId: id,
         },
       },
+      ...(takeover ? [takeoverEntry(staff, c, "resolve", reason as string)] : []),
     ],
     now,
   );

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config/config.ts";
+import { readFileSync } from "node:fs";
+import { ConfigError, envSchema, loadConfig } from "../../src/config/config.ts";
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -100,5 +101,11 @@ describe("configuration", () => {
     const config = loadConfig({ API_TOKEN: "a-long-token", OPENAI_API_KEY: "sk-x", OPENAI_MODEL: "m" });
     expect(config.apiChannelEnabled).toBe(true);
     expect(config.llmEnabled).toBe(true);
+  });
+
+  it(".env.example names every variable the service reads", () => {
+    const example = readFileSync(join(import.meta.dirname, "../../.env.example"), "utf8");
+    const named = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+    expect(Object.keys(envSchema.shape).filter((key) => !named.has(key))).toEqual([]);
   });
 });

@@ -8,6 +8,8 @@ import { ManualClock } from "../../src/lib/clock.ts";
 import { freshDatabaseUrl, type SqlProbe, sqlProbe } from "./database.ts";
 
 export const API_TOKEN = "test-token-123456";
+/** The first admin's password in tests (STAFF_ADMIN_PASSWORD): it must pass the staff password policy. */
+export const ADMIN_PASSWORD = "harbour-lantern-73";
 
 export interface TestApp extends BuiltApp {
   clock: ManualClock;
@@ -42,7 +44,7 @@ export async function createTestApp(env: Record<string, string> = {}, opts: Test
     REMINDER_QUIET_HOURS: "",
     // A known first admin, so no one-time password is printed for every test app.
     STAFF_ADMIN_USERNAME: "admin",
-    STAFF_ADMIN_PASSWORD: "admin-password-1",
+    STAFF_ADMIN_PASSWORD: ADMIN_PASSWORD,
     ...env,
     DATABASE_URL: databaseUrl,
     // Secrets live in the data directory; share them when the database is shared.

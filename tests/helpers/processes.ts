@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { API_TOKEN } from "./app.ts";
+import { ADMIN_PASSWORD, API_TOKEN } from "./app.ts";
 
 const root = join(import.meta.dirname, "../..");
 
@@ -35,7 +35,7 @@ export async function startService(env: Record<string, string>, timeoutMs = 60_0
       API_TOKEN,
       REMINDER_QUIET_HOURS: "",
       STAFF_ADMIN_USERNAME: "admin",
-      STAFF_ADMIN_PASSWORD: "admin-password-1",
+      STAFF_ADMIN_PASSWORD: ADMIN_PASSWORD,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -98,7 +98,7 @@ export async function adminHeaders(service: { url: string }): Promise<Record<str
   const res = await fetch(`${service.url}/api/v1/staff/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username: "admin", password: "admin-password-1" }),
+    body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD }),
   });
   if (res.status !== 200) throw new Error(`admin login: HTTP ${res.status} ${await res.text()}`);
   return { authorization: `Bearer ${((await res.json()) as { token: string }).token}`, "content-type": "application/json" };

@@ -12,7 +12,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_TOKEN } from "../helpers/app.ts";
+import { ADMIN_PASSWORD, API_TOKEN } from "../helpers/app.ts";
 import { freshDatabaseUrl, onPostgres, type SqlProbe, sqlProbe } from "../helpers/database.ts";
 import { adminHeaders, eventually, type ServiceProcess, startService } from "../helpers/processes.ts";
 
@@ -204,7 +204,8 @@ describe.runIf(existsSync(NGINX))("two instances behind the sample nginx configu
     const databaseUrl = await freshDatabaseUrl(dir);
     sql = sqlProbe(databaseUrl);
     // One database and one DATA_DIR (shared secrets.json: the cookie signing secret).
-    const env = { DATABASE_URL: databaseUrl, DATA_DIR: dir, RATE_LIMIT_PER_MINUTE: "100000" };
+    // TRUST_PROXY: nginx's address, as the sample says; its X-Forwarded-For is then believed.
+    const env = { DATABASE_URL: databaseUrl, DATA_DIR: dir, RATE_LIMIT_PER_MINUTE: "100000", TRUST_PROXY: "127.0.0.1" };
     services = (await Promise.all([startService(env), startService(env)])) as [ServiceProcess, ServiceProcess];
     nginx = await startNginx(services.map((s) => s.port));
   }, 180_000);
@@ -264,12 +265,38 @@ describe.runIf(existsSync(NGINX))("two instances behind the sample nginx configu
   it("passes the client's address from nginx, not one the client made up", async () => {
     const res = await post(
       "/api/v1/staff/login",
-      { username: "admin", password: "admin-password-1" },
+      { username: "admin", password: ADMIN_PASSWORD },
       { "x-forwarded-for": "203.0.113.7" },
     );
     expect(res.status).toBe(200);
-    const last = await sql.get<{ detail: string }>(`SELECT detail FROM "AuditLog" WHERE action = 'staff.login' ORDER BY id DESC`);
-    expect(last?.detail).toBe("127.0.0.1");
+    const last = async () =>
+      (await sql.get<{ detail: string }>(`SELECT detail FROM "AuditLog" WHERE action = 'staff.login' ORDER BY id DESC`))?.detail;
+    expect(await last()).toBe("127.0.0.1");
+    // From another address, through nginx: the instance records that address (nginx is trusted),
+    // not nginx's own and not what the client wrote.
+    const status = await new Promise<number>((resolve, reject) => {
+      const body = JSON.stringify({ username: "admin", password: ADMIN_PASSWORD });
+      const req = request(
+        `${nginx.url}/api/v1/staff/login`,
+        {
+          method: "POST",
+          localAddress: "127.0.0.2",
+          headers: {
+            "content-type": "application/json",
+            "x-forwarded-for": "203.0.113.8",
+            "content-length": Buffer.byteLength(body),
+          },
+        },
+        (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+    expect(status).toBe(200);
+    expect(await last()).toBe("127.0.0.2");
   });
 
   it("serves /metrics to loopback only and answers an oversized body with the service's JSON error", async () => {
@@ -296,6 +323,8 @@ describe.runIf(existsSync(NGINX))("two instances behind the sample nginx configu
 
     // Two open tabs. least_conn puts the second on the instance without a stream: one each.
     const streams = [await openEvents(nginx.url, cookie), await openEvents(nginx.url, cookie)];
+    // (Each instance's log arrives through a pipe: give the line a moment to come through.)
+    await eventually(() => services.every((s) => s.output().includes('"url":"/chat/events"')), 5_000, 50).catch(() => undefined);
     for (const s of services) expect(s.output()).toContain('"url":"/chat/events"');
     // A late wake-up from the resident's own message must not count as the staff reply's.
     await sleep(1000);

@@ -6,7 +6,7 @@ import { addDays, localDate } from "../../src/domain/calendar.ts";
 import { orderedId } from "../../src/domain/ids.ts";
 import type { ChannelId, ProactiveKind } from "../../src/domain/types.ts";
 import { runReminderScan } from "../../src/reminders/scan.ts";
-import { API_TOKEN, createTestApp, type TestApp } from "../helpers/app.ts";
+import { ADMIN_PASSWORD, API_TOKEN, createTestApp, type TestApp } from "../helpers/app.ts";
 import { freshDatabaseUrl } from "../helpers/database.ts";
 import { at, DeliveryError, dateFrom, deliveryRows, RecordingChannel, staff, tempDir, WebhookReceiver } from "./support.ts";
 
@@ -329,7 +329,7 @@ describe("npm start (background jobs on)", () => {
       LOG_LEVEL: "silent",
       REMINDER_QUIET_HOURS: "00:00-00:00",
       STAFF_ADMIN_USERNAME: "admin",
-      STAFF_ADMIN_PASSWORD: "admin-password-1",
+      STAFF_ADMIN_PASSWORD: ADMIN_PASSWORD,
     });
     const { app, ctx } = await buildApp({ config, jobs: true });
     try {

@@ -5,6 +5,7 @@ import type { AppContext } from "../../context.ts";
 import type { StaffUserRow } from "../../data/staff.ts";
 import { errors } from "../../http/errors.ts";
 import { checkPasswordStrength, createStaffUser, hashPassword, requireRole, requireSignedIn, staffOf } from "../auth.ts";
+import { clearLoginThrottle, isLoginThrottled } from "../login-throttle.ts";
 import { errorResponses, idParams, security, staffRoleSchema } from "./schemas.ts";
 
 const userSchema = z.object({
@@ -27,23 +28,21 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       if (!u) throw errors.notFound("没有这个账号。");
       return u;
     };
-    const view = (u: StaffUserRow) => {
-      const now = ctx.clock.now();
-      return {
-        id: u.id,
-        username: u.username,
-        displayName: u.displayName,
-        role: u.role,
-        disabled: u.disabled,
-        locked: Boolean(u.lockedUntil && u.lockedUntil > now),
-        createdAt: u.createdAt,
-      };
-    };
+    // `locked`: sign-ins to this account are being slowed from some address (login-throttle.ts).
+    const view = async (u: StaffUserRow) => ({
+      id: u.id,
+      username: u.username,
+      displayName: u.displayName,
+      role: u.role,
+      disabled: u.disabled,
+      locked: await isLoginThrottled(ctx, u.username),
+      createdAt: u.createdAt,
+    });
 
     app.get(
       "/users",
       {
-        preHandler: admin,
+        onRequest: admin,
         schema: {
           tags: ["staff: admin"],
           summary: "Staff accounts",
@@ -51,20 +50,20 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           response: { 200: z.object({ items: z.array(userSchema) }), ...errorResponses },
         },
       },
-      async () => ({ items: (await ctx.store.staff.list()).map(view) }),
+      async () => ({ items: await Promise.all((await ctx.store.staff.list()).map(view)) }),
     );
 
     app.post(
       "/users",
       {
-        preHandler: admin,
+        onRequest: admin,
         schema: {
           tags: ["staff: admin"],
           summary: "Create a staff account",
           security,
           body: z.object({
             username: z.string().trim().min(2).max(64),
-            password: z.string().min(8, { error: "password must be at least 8 characters" }).max(256),
+            password: z.string().min(1, { error: "password is required" }).max(256),
             role: staffRoleSchema,
             displayName: z.string().trim().max(64).optional(),
           }),
@@ -88,10 +87,10 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.patch(
       "/users/:id",
       {
-        preHandler: admin,
+        onRequest: admin,
         schema: {
           tags: ["staff: admin"],
-          summary: "Change role, disable/enable, reset password, unlock",
+          summary: "Change role, disable/enable, reset password, unlock (forget failed sign-ins)",
           security,
           params: idParams,
           body: z.object({
@@ -111,7 +110,7 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         if (target.id === me.id && (body.disabled === true || (body.role && body.role !== "admin"))) {
           throw errors.conflict("不能停用自己或取消自己的管理员权限。", "self_lockout");
         }
-        if (body.password !== undefined) checkPasswordStrength(body.password);
+        if (body.password !== undefined) checkPasswordStrength(body.password, target.username);
         const passwordHash = body.password !== undefined ? await hashPassword(body.password) : undefined;
         const now = ctx.clock.now();
         const changes = [
@@ -122,7 +121,7 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         ].filter(Boolean);
         await ctx.store.staff.update(
           target.id,
-          { role: body.role, disabled: body.disabled, passwordHash, displayName: body.displayName, unlock: body.unlock },
+          { role: body.role, disabled: body.disabled, passwordHash, displayName: body.displayName },
           now,
           {
             // A new password, a disabled account or a changed role: existing sessions end.
@@ -137,6 +136,7 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
             },
           },
         );
+        if (body.unlock) await clearLoginThrottle(ctx, target.username);
         return view(await find(target.id));
       },
     );
@@ -144,7 +144,7 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.post(
       "/me/password",
       {
-        preHandler: requireSignedIn(ctx),
+        onRequest: requireSignedIn(ctx),
         schema: {
           tags: ["staff"],
           summary: "Change my own password",
@@ -159,7 +159,7 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         if (!current || !(await argon2.verify(current.passwordHash, request.body.currentPassword).catch(() => false))) {
           throw errors.badRequest("当前密码不对。", "wrong_password");
         }
-        checkPasswordStrength(request.body.password);
+        checkPasswordStrength(request.body.password, me.username);
         const passwordHash = await hashPassword(request.body.password);
         const now = ctx.clock.now();
         // Every other session of this account ends: a password changed because it leaked must
@@ -176,7 +176,7 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.get(
       "/audit",
       {
-        preHandler: admin,
+        onRequest: admin,
         schema: {
           tags: ["staff: admin"],
           summary: "The audit log, newest first",

@@ -80,7 +80,7 @@ export function staffApplicationRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.get(
       "/applications",
       {
-        preHandler: reviewer,
+        onRequest: reviewer,
         schema: {
           tags,
           summary: "Submitted applications, oldest first, filtered by type, status, district and date",
@@ -114,7 +114,7 @@ export function staffApplicationRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.get(
       "/applications/:id",
       {
-        preHandler: reviewer,
+        onRequest: reviewer,
         schema: {
           tags,
           summary: "One application (ID masked; audited)",
@@ -129,7 +129,7 @@ export function staffApplicationRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.post(
       "/applications/:id/reveal-id",
       {
-        preHandler: reviewer,
+        onRequest: reviewer,
         schema: {
           tags,
           summary: "The full ID number (audited)",
@@ -147,7 +147,7 @@ export function staffApplicationRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.post(
       "/applications/:id/decision",
       {
-        preHandler: reviewer,
+        onRequest: reviewer,
         schema: {
           tags,
           summary: "Approve, reject (reason required) or request more information; the resident is told",

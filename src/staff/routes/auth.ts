@@ -10,7 +10,8 @@ const credentials = z.object({
   password: z.string({ error: "password is required" }).min(1, { error: "password is required" }).max(256),
 });
 
-const loginErrors = { 400: errorSchema, 401: errorSchema, 423: errorSchema, 429: errorSchema };
+// 401 for any wrong credentials (unknown user, wrong password, disabled account), 429 while attempts from this address are slowed.
+const loginErrors = { 400: errorSchema, 401: errorSchema, 429: errorSchema };
 
 /** Login, logout and "who am I" for the staff API (bearer token) and the console (cookie). */
 export function staffAuthRoutes(ctx: AppContext): FastifyPluginAsyncZod {
@@ -83,7 +84,7 @@ export function staffAuthRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.post(
       "/logout",
       {
-        preHandler: requireSignedIn(ctx),
+        onRequest: requireSignedIn(ctx),
         schema: { tags: ["staff"], summary: "End this session", security, response: { 200: okSchema, 401: errorSchema } },
       },
       async (request, reply) => {

@@ -6,6 +6,7 @@ import { MAX_TEXT_LENGTH } from "../../lib/text.ts";
 import { requireRole, staffOf } from "../auth.ts";
 import {
   addNote,
+  TAKEOVER_REASON_MAX,
   claimConversation,
   listQueue,
   replyToConversation,
@@ -69,6 +70,16 @@ const textBody = z.object({
     .max(MAX_TEXT_LENGTH, { error: `text must be at most ${MAX_TEXT_LENGTH} characters` }),
 });
 
+/** Why a colleague's conversation is taken over; blank counts as none. */
+const takeoverReason = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+  z
+    .string()
+    .trim()
+    .max(TAKEOVER_REASON_MAX, { error: `reason must be at most ${TAKEOVER_REASON_MAX} characters` })
+    .optional(),
+);
+
 /** The escalation queue and one conversation: agents (and admins). */
 export function staffConversationRoutes(ctx: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
@@ -78,7 +89,7 @@ export function staffConversationRoutes(ctx: AppContext): FastifyPluginAsyncZod 
     app.get(
       "/conversations",
       {
-        preHandler: agent,
+        onRequest: agent,
         schema: {
           tags,
           summary: "The escalation queue (status=escalated, oldest first) or conversations in another status",
@@ -99,7 +110,7 @@ export function staffConversationRoutes(ctx: AppContext): FastifyPluginAsyncZod 
     app.get(
       "/conversations/:id",
       {
-        preHandler: agent,
+        onRequest: agent,
         schema: {
           tags,
           summary: "One conversation: messages oldest first, notes, the resident's applications (ID masked)",
@@ -114,23 +125,27 @@ export function staffConversationRoutes(ctx: AppContext): FastifyPluginAsyncZod 
     app.post(
       "/conversations/:id/claim",
       {
-        preHandler: agent,
+        onRequest: agent,
         schema: {
           tags,
-          summary: "Take a conversation from the queue",
+          summary: "Take a conversation from the queue; a colleague's only with force and a reason (audited as a takeover)",
+          description:
+            "A conversation another staff member holds answers 409 claimed_by_other; with `force: true` but no `reason`, 409 reason_required. " +
+            "`reason` (which implies force) is kept in the audit log as conversation.takeover.",
           security,
           params: idParams,
-          body: z.object({ force: z.boolean().optional() }).nullish(),
+          body: z.object({ force: z.boolean().optional(), reason: takeoverReason }).nullish(),
           response: { 200: queueItemSchema, ...errorResponses },
         },
       },
-      async (request) => claimConversation(ctx, staffOf(request), request.params.id, request.body?.force ?? false),
+      async (request) =>
+        claimConversation(ctx, staffOf(request), request.params.id, request.body?.force ?? false, request.body?.reason),
     );
 
     app.post(
       "/conversations/:id/messages",
       {
-        preHandler: agent,
+        onRequest: agent,
         schema: {
           tags,
           summary: "A staff reply, delivered to the resident on their channel",
@@ -146,7 +161,7 @@ export function staffConversationRoutes(ctx: AppContext): FastifyPluginAsyncZod 
     app.post(
       "/conversations/:id/notes",
       {
-        preHandler: agent,
+        onRequest: agent,
         schema: {
           tags,
           summary: "An internal note (never shown to the resident)",
@@ -162,16 +177,20 @@ export function staffConversationRoutes(ctx: AppContext): FastifyPluginAsyncZod 
     app.post(
       "/conversations/:id/resolve",
       {
-        preHandler: agent,
+        onRequest: agent,
         schema: {
           tags,
-          summary: "Hand the conversation back to the bot (the resident is told)",
+          summary: "Hand the conversation back to the bot (the resident is told); a colleague's needs a reason",
+          description:
+            "No body is needed for a conversation in the queue or held by the caller. One another staff member holds needs " +
+            "`{ reason }` (409 reason_required without it), audited as conversation.takeover.",
           security,
           params: idParams,
+          body: z.object({ reason: takeoverReason }).nullish(),
           response: { 200: queueItemSchema, ...errorResponses },
         },
       },
-      async (request) => resolveConversation(ctx, staffOf(request), request.params.id),
+      async (request) => resolveConversation(ctx, staffOf(request), request.params.id, request.body?.reason),
     );
   };
 }

@@ -33,7 +33,7 @@ export function staffInsightRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.get(
       "/stats",
       {
-        preHandler: anyStaff,
+        onRequest: anyStaff,
         schema: { tags, summary: "Counts for the dashboard", security, response: { 200: statsSchema, ...errorResponses } },
       },
       async () => {
@@ -55,7 +55,7 @@ export function staffInsightRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.get(
       "/insights/unanswered",
       {
-        preHandler: anyStaff,
+        onRequest: anyStaff,
         schema: {
           tags,
           summary: "Questions the assistant could not answer, most asked first",
@@ -91,7 +91,7 @@ export function staffInsightRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.get(
       "/insights/feedback",
       {
-        preHandler: anyStaff,
+        onRequest: anyStaff,
         schema: {
           tags,
           summary: "Answer feedback (有用/没用) per catalogue entry, most unhelpful first",
@@ -110,7 +110,7 @@ export function staffInsightRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.get(
       "/channels",
       {
-        preHandler: requireRole(ctx, "admin"),
+        onRequest: requireRole(ctx, "admin"),
         schema: {
           tags,
           summary: "Channel status (WeChat login QR code while it waits for a scan)",

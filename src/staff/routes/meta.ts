@@ -109,7 +109,7 @@ export function staffMetaRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.get(
       "/meta",
       {
-        preHandler: requireSignedIn(ctx),
+        onRequest: requireSignedIn(ctx),
         schema: {
           tags: ["staff"],
           summary: "Labels and lists the console shows: application types and their fields, statuses, roles, districts",

@@ -1,0 +1,119 @@
+import fastifyHelmet from "@fastify/helmet";
+import fastifyRateLimit, { normalizeIP } from "@fastify/rate-limit";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { LimitRepo } from "../data/limits.ts";
+import type { Clock } from "../lib/clock.ts";
+import { AppError, errors } from "./errors.ts";
+
+/** Removes NUL characters from every `text` field (free text) in a parsed body, in place. */
+function stripNulFromText(value: unknown, depth = 0): void {
+  if (depth > 32 || value === null || typeof value !== "object") return;
+  if (Array.isArray(value)) {
+    for (const v of value) stripNulFromText(v, depth + 1);
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  if (typeof record.text === "string" && record.text.includes("\u0000")) record.text = record.text.replaceAll("\u0000", "");
+  for (const v of Object.values(record)) stripNulFromText(v, depth + 1);
+}
+
+/** True when a string anywhere in `value` holds a NUL character (PostgreSQL refuses them in text). */
+export function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === "string") return value.includes("\u0000");
+  if (depth > 32 || value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.some((v) => containsNul(v, depth + 1));
+  return Object.entries(value).some(([k, v]) => k.includes("\u0000") || containsNul(v, depth + 1));
+}
+
+/**
+ * The Content-Security-Policy of every page the service serves (the resident chat, the staff
+ * console): scripts, styles and requests from this origin only, no inline script or style
+ * element, images also as data: URLs (the WeChat QR code), never framed.
+ */
+export const PAGE_CSP = {
+  "default-src": ["'self'"],
+  "script-src": ["'self'"],
+  "style-src": ["'self'"],
+  "img-src": ["'self'", "data:"],
+  "connect-src": ["'self'"],
+  "font-src": ["'self'"],
+  "object-src": ["'none'"],
+  "base-uri": ["'none'"],
+  "form-action": ["'self'"],
+  "frame-ancestors": ["'none'"],
+};
+
+/** /docs (Swagger UI) sets inline styles from its own script. */
+export const DOCS_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/**
+ * The store behind @fastify/rate-limit: counters in the database every instance shares
+ * (`RateCounter`), so a limit holds across instances; a fixed window per key, as the plugin's
+ * own stores count.
+ */
+function databaseStore(limits: LimitRepo, clock: Clock) {
+  return class DatabaseRateLimitStore {
+    constructor(
+      _options: unknown,
+      private readonly prefix = "rl:",
+    ) {}
+
+    incr(key: string, callback: (err: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number) {
+      const now = clock.now();
+      limits.hit(`${this.prefix}${key}`, now, timeWindow).then(
+        (c) => callback(null, { current: c.count, ttl: Math.max(0, c.resetAt - now) }),
+        (err: Error) => callback(err),
+      );
+    }
+
+    /** A route's own counters: the route's method and URL name them (createRateLimit passes none). */
+    child(routeOptions: { routeInfo?: { method?: string | string[]; url?: string } }) {
+      const route = routeOptions.routeInfo?.url ? `${String(routeOptions.routeInfo.method)}:${routeOptions.routeInfo.url}:` : "";
+      return new DatabaseRateLimitStore(undefined, `${this.prefix}${route}`);
+    }
+  };
+}
+
+/** The client's address as the rate limits key it: an IPv6 client by its /64, as ISPs hand out prefixes. */
+export const addressKey = (request: FastifyRequest): string => normalizeIP(request.ip);
+
+/**
+ * Security headers on every response (helmet: CSP, X-Frame-Options DENY, nosniff, no referrer…),
+ * `Cache-Control: no-store` unless a route says otherwise (API answers carry personal data and
+ * must not sit in a browser's or a proxy's cache), and request limits kept in the database.
+ * Routes opt in to a limit with `config.rateLimit`; none is global (the message API belongs to
+ * a trusted gateway: it has only the per-resident limit).
+ */
+export async function registerSecurity(app: FastifyInstance, deps: { limits: LimitRepo; clock: Clock }): Promise<void> {
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: PAGE_CSP },
+    frameguard: { action: "deny" },
+    // HTTPS is nginx's (or another proxy's) business; a year of HSTS for this host only.
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: false },
+    referrerPolicy: { policy: "no-referrer" },
+  });
+  app.addHook("onRequest", async (_request, reply) => {
+    reply.header("cache-control", "no-store");
+  });
+  // PostgreSQL cannot store NUL in text. Free text (a `text` field: a resident's message, a staff
+  // reply) loses its NULs, as the engine strips control characters anyway; anywhere else (ids,
+  // names, query strings) NUL is a 400 here instead of a database error (a 500) further in.
+  // After onRequest, so staff routes still answer an anonymous caller 401 first.
+  app.addHook("preValidation", async (request) => {
+    stripNulFromText(request.body);
+    if (containsNul(request.body) || containsNul(request.query) || containsNul(request.params)) {
+      throw errors.badRequest("The request contains a NUL character (\\u0000), which no field accepts.", "invalid_request");
+    }
+  });
+  await app.register(fastifyRateLimit, {
+    global: false,
+    store: databaseStore(deps.limits, deps.clock) as never,
+    keyGenerator: addressKey,
+    errorResponseBuilder: (_request, context) => {
+      const err = new AppError(429, "rate_limited", `请求太频繁，请 ${Math.ceil(context.ttl / 1000)} 秒后再试。`);
+      err.retryAfterSeconds = Math.max(1, Math.ceil(context.ttl / 1000));
+      return err;
+    },
+  });
+}
