@@ -1,4 +1,4 @@
-import { stopwords, tokenExpansions } from "./lexicon.ts";
+import { stopwords, tokenExpansions, transferVerb } from "./lexicon.ts";
 import { Normalizer } from "./normalize.ts";
 import { addWords, cut, cutWithParts } from "./segment.ts";
 
@@ -47,6 +47,7 @@ export class Analyzer {
       out.push(w);
       const more = tokenExpansions[w];
       if (more) out.push(...more);
+      if (transferVerb.test(w)) out.push("转移");
     }
     return out;
   }
@@ -58,6 +59,7 @@ export class Analyzer {
       if (w === " " || PUNCT.test(w) || stopwords.has(w)) return;
       if ((out.get(w) ?? 0) < weight) out.set(w, weight);
       for (const more of tokenExpansions[w] ?? []) if ((out.get(more) ?? 0) < weight) out.set(more, weight);
+      if (transferVerb.test(w) && (out.get("转移") ?? 0) < weight) out.set("转移", weight);
     };
     const { words, parts } = cutWithParts(normalized);
     for (const w of words) add(w, 1);

@@ -1,6 +1,6 @@
 import * as OpenCC from "opencc-js";
 import { pinyin } from "pinyin-pro";
-import { english, homeProvinces, pinyinSingles, synonyms } from "./lexicon.ts";
+import { dialectWords, english, homeProvinces, pinyinSingles, synonyms } from "./lexicon.ts";
 import { isCommonWord } from "./segment.ts";
 import { memoizeRecent } from "../lib/memo.ts";
 
@@ -39,6 +39,8 @@ function replacer(map: Readonly<Record<string, string>>, wordBoundaries: boolean
   return (text) => text.replace(re, (m) => (wordBoundaries ? ` ${map[m]} ` : (map[m] ?? m)));
 }
 
+/** Dialect and colloquial function words first, so the synonyms see Mandarin (寻份工作 → 找份工作 → 找工作). */
+const applyDialect = replacer(dialectWords, false);
 const applySynonyms = replacer(
   {
     ...Object.fromEntries(
@@ -91,6 +93,9 @@ function readingOf(ch: string): string {
 function wordReading(word: string): string {
   return pinyin(word, { toneType: "none", type: "array", v: true }).join("");
 }
+
+/** Numerals: never the typo in a homophone correction. */
+const NUMERALS = new Set("零〇一二两三四五六七八九十百千万");
 
 interface TrieNode {
   next: Map<string, TrieNode>;
@@ -161,7 +166,7 @@ export class Normalizer {
     let t = basicNormalize(text);
     if (/[a-z]/.test(t)) t = this.latin(t);
     t = this.fixTypos(t);
-    t = applySynonyms(t);
+    t = applySynonyms(applyDialect(t));
     return t.replace(/\s+/g, " ").trim();
   }
 
@@ -255,7 +260,8 @@ export class Normalizer {
           for (let k = 0; k < len; k++) {
             const ch = chars[i + k]!;
             if (ch === c.chars[k]) same++;
-            else if (readingOf(ch) !== c.readings[k]) {
+            // A numeral is what the resident meant (建一份 is not 建议份).
+            else if (NUMERALS.has(ch) || readingOf(ch) !== c.readings[k]) {
               sounds = false;
               break;
             }
