@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { composeAnswer } from "../src/knowledge/answer.ts";
+import { endorsementRules, reminderText } from "../src/reminders/wording.ts";
 import {
   buildCatalogue,
   type Catalogue,
@@ -132,17 +133,20 @@ describe("the catalogue", () => {
     expect(catalogue.fact("hotline.12333")?.title).toBe("12333 人社服务热线");
   });
 
-  it("says the endorsement rules of Art. 10 the same way wherever they appear", () => {
+  it("says the endorsement rules of Art. 10 the way the reminders and the reminder chat say them", () => {
     const endorsement = catalogue.get("permit.endorsement")!;
     for (const text of [endorsement.summary, endorsement.parts.deadline!.text]) {
-      expect(text).toContain("满一年之前的一个月内");
-      expect(text).toContain("暂停使用");
-      expect(text).toContain("补签那天起重新算");
+      expect(text).toContain(endorsementRules.when);
+      expect(text).toContain(endorsementRules.late);
+      // The reminder stages the entry promises are the ones the reminders send.
+      expect(text).toContain(endorsementRules.stages);
     }
-    expect(endorsement.parts.where!.text).toContain("派出所");
+    expect(endorsement.summary).toContain(endorsementRules.where);
     expect(endorsement.parts.where!.national).toContain("national.permit-regulations.art10");
-    // The reminder stages the entry promises are the ones the reminders send.
-    expect(endorsement.summary).toContain("30 天、7 天和 1 天");
+    const permit = { holderName: "张三", permitNumber: "NB2025001234", endorseBy: "2026-12-01" };
+    expect(reminderText("d30", permit)).toContain(endorsementRules.where);
+    expect(reminderText("d1", permit)).toContain(endorsementRules.late);
+    expect(reminderText("overdue", permit)).toContain(endorsementRules.late);
   });
 
   it("rebuilds from validated entries without reading any file (what the knowledge editor will publish)", () => {
