@@ -75,10 +75,20 @@ function nationalCited(catalogue: AnswerContext["catalogue"], named: Iterable<st
     const f = catalogue.fact(id);
     if (f) out.set(f.id, f);
   }
-  for (const h of catalogue.hotlines) {
-    if (h.number && new RegExp(`(?<![\\d-])${h.number}(?!\\d)`).test(text)) out.set(h.id, h);
-  }
+  for (const h of catalogue.hotlines) if (numberIn(h, text)) out.set(h.id, h);
   return [...out.values()];
+}
+
+const numberPatterns = new WeakMap<NationalFact, RegExp>();
+/** The hotline's number as a number of its own (12333 is not in 0574-123334). */
+function numberIn(h: NationalFact, text: string): boolean {
+  if (!h.number || !text.includes(h.number)) return false;
+  let re = numberPatterns.get(h);
+  if (!re) {
+    re = new RegExp(`(?<![\\d-])${h.number}(?!\\d)`);
+    numberPatterns.set(h, re);
+  }
+  return re.test(text);
 }
 
 /** "来源：《A》（2026年11月28日核对）·《居住证暂行条例》第十条" — the last line of every catalogue answer. */

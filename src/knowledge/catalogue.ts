@@ -3,7 +3,7 @@ import { Bm25Index } from "../nlu/bm25.ts";
 import { isInjection, isTask, otherCityOf, outOfScopeTopics } from "../nlu/intents.ts";
 import { domainWords } from "../nlu/lexicon.ts";
 import { memoizeRecent } from "../lib/memo.ts";
-import { type PartKey, partsAsked } from "./parts.ts";
+import { type PartKey, type PartsAsked, partsAsked } from "./parts.ts";
 import { type Asked, type Entry, type NationalFact, partKeys } from "./schema.ts";
 
 export interface SearchHit {
@@ -182,6 +182,12 @@ export class Catalogue {
    */
   readonly understand: (text: string) => Understanding = memoizeRecent((text: string) => this.understandUncached(text));
 
+  /** A message normalised, and the parts it asks: computed once per message, shared by every decision on it. */
+  private readonly read: (text: string) => { normalized: string; asked: PartsAsked } = memoizeRecent((text: string) => {
+    const normalized = this.analyzer.normalize(text);
+    return { normalized, asked: partsAsked(normalized) };
+  });
+
   /**
    * The same decision inside a conversation: a message that asks for a part ("那要带什么材料",
    * "网上能办吗", "那我老婆呢") and names no other topic is answered from the topic; a message
@@ -190,8 +196,8 @@ export class Catalogue {
   understandInContext(text: string, topic: TopicContext | undefined): Understanding {
     const base = this.understand(text);
     if (base.kind === "out_of_scope") return base;
-    const normalized = this.analyzer.normalize(text);
-    const asked = partsAsked(normalized);
+    const { asked } = this.read(text);
+    if (!topic && !asked.followUp) return base;
     const topicEntries = (topic?.entries ?? []).map((id) => this.byId.get(id)).filter((e): e is Entry => Boolean(e));
 
     // Parts asked earlier wait for the resident to say which topic (or which entry of two).
@@ -243,10 +249,10 @@ export class Catalogue {
     if (isTask(text)) return { kind: "out_of_scope", reason: "task" };
     const city = otherCityOf(text);
     if (city) return { kind: "out_of_scope", reason: "other_city", city };
-    const normalized = this.analyzer.normalize(text);
+    const { normalized, asked } = this.read(text);
     const plain = this.analyzer.queryTokens(normalized);
-    const { tokens, whole } = this.rankRequest(text, normalized, this.partWordsLighter(normalized, plain));
-    const parts = partsAsked(normalized).parts;
+    const { tokens, whole } = this.rankRequest(text, normalized, this.partWordsLighter(asked, plain));
+    const parts = asked.parts;
     if (Number.isFinite(whole[0]?.score ?? 0)) {
       const topics = outOfScopeTopics(normalized);
       if (topics.length) {
@@ -337,8 +343,7 @@ export class Catalogue {
    * topic: when the rest of the message names one ("积分申评 网上办理 入口"), they count for less.
    * A message made only of them ("能不能不跑窗口在网上办") keeps them whole.
    */
-  private partWordsLighter(normalized: string, tokens: WeightedTokens): WeightedTokens {
-    const { rest, parts } = partsAsked(normalized);
+  private partWordsLighter({ rest, parts }: PartsAsked, tokens: WeightedTokens): WeightedTokens {
     if (!parts.length || !rest) return tokens;
     const topic = this.analyzer.queryTokens(this.analyzer.normalize(rest));
     // Only a domain word that few entries share (社保, 签注, 积分申评…) names a topic firmly enough.

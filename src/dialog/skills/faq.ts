@@ -68,6 +68,22 @@ export function faqSkill({ catalogue, llm }: FaqDeps): Skill {
     return { catalogue, related: relatedOf(catalogue, entry), also, offer: entry.sensitive, action: flowOfferFor([entry.id]) };
   }
 
+  /**
+   * Retrieval answers depend only on the entry, the parts and the other entry asked about: composed
+   * once per catalogue and reused (read-only), as the entries themselves are.
+   */
+  const composed = new Map<string, Reply>();
+  function retrievalAnswer(entry: Entry, parts: readonly PartKey[], also?: Entry): Reply {
+    const key = `${entry.id}|${parts.join(",")}|${also?.id ?? ""}`;
+    let reply = composed.get(key);
+    if (!reply) {
+      reply = composeAnswer(entry, parts, context(entry, also));
+      if (composed.size >= 4096) composed.clear();
+      composed.set(key, reply);
+    }
+    return reply;
+  }
+
   async function answer(
     turn: DialogTurn,
     hits: SearchHit[],
@@ -77,7 +93,7 @@ export function faqSkill({ catalogue, llm }: FaqDeps): Skill {
   ): Promise<DialogOutcome> {
     let main = hits[0]!.entry;
     const alsoEntry = also?.hit.entry;
-    let reply = composeAnswer(main, parts, context(main, alsoEntry));
+    let reply = retrievalAnswer(main, parts, alsoEntry);
     let action = flowOfferFor([main.id]);
     if (llm) {
       const entries = hits.slice(0, LLM_CONTEXT).map((h) => h.entry);
@@ -95,7 +111,7 @@ export function faqSkill({ catalogue, llm }: FaqDeps): Skill {
     }
     const replies = [reply];
     // The second question of the message: answered too, with its own citation.
-    if (alsoEntry) replies.push(composeAnswer(alsoEntry, also!.parts, context(alsoEntry)));
+    if (alsoEntry) replies.push(retrievalAnswer(alsoEntry, also!.parts));
     const offer = main.sensitive;
     const topic: Topic = {
       entries: [main.id, ...(alsoEntry ? [alsoEntry.id] : [])],
