@@ -779,7 +779,11 @@ export const homeProvinces: readonly string[] = (
 ).split(" ");
 
 /** Ningbo and its districts and counties: a message naming one is about Ningbo. */
-export const ningboPlaces: readonly string[] = "宁波 甬城 海曙 江北 镇海 北仑 鄞州 奉化 余姚 慈溪 宁海 象山 ningbo".split(" ");
+export const ningboPlaces: readonly string[] = (
+  "宁波 甬城 海曙 江北 镇海 北仑 鄞州 奉化 余姚 慈溪 宁海 象山 ningbo " +
+  // "here": the resident asks about where they live now (安徽的医保在这边能用吗).
+  "这边 这里 本地 本市 我们这"
+).split(" ");
 
 /**
  * Other cities and provinces residents ask about. A question about their policy is not for this

@@ -268,8 +268,11 @@ export class Normalizer {
           }
           if (!sounds) continue;
           // The word itself, or a typo sharing enough characters that is not an everyday word.
+          // A two-character window whose second character starts an everyday word with the next
+          // one straddles a word boundary (报住址 is 报 + 住址, not 包住 + 址).
           const word = chars.slice(i, i + len).join("");
-          if (same === len || (same >= Math.ceil(len / 2) && !(len === 2 && isCommonWord(word)))) {
+          const straddles = len === 2 && i + 2 < chars.length && isCommonWord(chars[i + 1]! + chars[i + 2]!);
+          if (same === len || (same >= Math.ceil(len / 2) && !(len === 2 && (isCommonWord(word) || straddles)))) {
             out += c.word;
             i += len;
             continue outer;
