@@ -69,7 +69,8 @@ describe("the blind test set (never tuned against)", () => {
       const catalogue = await loadCatalogue();
       const questions = [
         ...readEvalSet(evalFiles.test).map((q) => q.q),
-        ...(existsSync(evalFiles.followUpsTest) ? readFollowUps(evalFiles.followUpsTest).flatMap((c) => c.turns) : []),
+        // The follow-ups' first turns only set the topic (often an outline question); the second is what is judged.
+      ...(existsSync(evalFiles.followUpsTest) ? readFollowUps(evalFiles.followUpsTest).map((c) => c.turns[1]) : []),
       ];
       const examples = new Set(catalogue.entries.flatMap((e) => e.examples));
       expect(questions.filter((q) => examples.has(q))).toEqual([]);
