@@ -18,7 +18,7 @@ export { type Asked, type PartKey, partKeys } from "./schema.ts";
 const CUES: [PartKey, RegExp][] = [
   [
     "online",
-    /网上|网页|线上|手机上|手机里|在线|app|小程序|公众号|网站|网址|链接|入口|浙里办|政务服务网|微信上|支付宝|online|website|internet/g,
+    /网上|网页|线上|手机(?!号)|在线|不去窗口|不用去窗口|不跑窗口|不用跑|足不出户|在家(?:就能|能|可以)?办|app|小程序|公众号|网站|网址|链接|入口|浙里办|政务服务网|微信上|支付宝|online|website|internet/g,
   ],
   [
     "where",
@@ -35,25 +35,28 @@ const CUES: [PartKey, RegExp][] = [
   ["eligibility", /住多久|住满|满几年|住了多久|住几年|居住多久|居住时间|居住年限|住够|住半年/g],
   [
     "deadline",
-    /期限|时限|截止|最晚|最迟|过期|逾期|晚了|迟了|来不及|超时|忘了|忘记|没按时|没及时|时间限制|时间要求|(?:多久|几天|多少天|几个月)(?:之内|以内|内)|什么时候(?:之前|以前|前|报名|申请|办理?|开始|截止|可以报|能报|受理)|(?:报名|申请|受理)(?:时间|日期)|几月份?(?:报名|申请)|过了时间|不办会|不办的话|deadline|late|expired?|expire/g,
+    /期限|时限|截止|最晚|最迟|过期|逾期|晚了|迟了|来不及|超时|忘了|忘记|没按时|没及时|作废|失效|不领就|多久不(?:去)?(?:领|办|签)|时间限制|时间要求|(?:多久|几天|多少天|几个月)(?:之内|以内|内)|什么时候(?:之前|以前|前|报名|申请|办理?|开始|截止|可以报|能报|受理)|(?:报名|申请|受理)(?:时间|日期)|几月份?(?:报名|申请)|过了时间|不办会|不办的话|deadline|late|expired?|expire/g,
   ],
   [
     "duration",
-    /多久|多长时间|多少天|几天|几个?(?:工作日|星期|礼拜|月)|什么时候(?:能|可以)?(?:拿到|拿|办好|下来|出来|到账|发)|要等|等多久|有效期|管多久|能用多久|管几年|有效几年|领多久|how long|valid/g,
+    /多久|多长时间|多少天|几天|几个?(?:工作日|星期|礼拜|月)|什么时候(?:能|可以)?(?:拿到|拿|办好|下来|出来|到账|发)|要等|等多久|有效期|管多久|能用多久|管几年|有效几年|领多久|周期|多长|时长|几个工作日|how long|valid/g,
   ],
   [
     "contact",
-    /找谁|找哪个|问谁|联系谁|联系方式|联系电话|电话|热线|打什么|打哪个|打几号|拨打|谁管|谁负责|哪个部门管|咨询谁|向谁|跟谁|who to contact|phone|hotline|contact/g,
+    /找谁|找哪个|问谁|联系谁|联系人|负责人|对接人|哪位|联系方式|联系电话|电话|热线|打什么|打哪个|打几号|拨打|谁管|谁负责|哪个部门管|咨询谁|向谁|跟谁|who to contact|phone|hotline|contact/g,
   ],
   [
     "eligibility",
-    /条件|资格|符合|谁(?:可以|能)|哪些人|什么人|什么样的人|门槛|要求|够不够|算不算|有没有份|本人(?:去|来|到场|亲自)|亲自|代办|代领|代为|别人(?:帮|替)|家人(?:帮|替)|eligible|qualify|who can|requirements?/g,
+    /条件|资格|符合|谁(?:可以|能)|哪些人|什么人|什么样的人|门槛|要求|够不够|够格|够资格|有资格|算不算|有没有份|也(?:行|可以|能|算)(?:吗|么|不)|收不收(?!费)|还收吗|收我吗|年龄|岁数|多大年纪|超龄|年纪大|本人(?:去|来|到场|亲自)|亲自|代办|代领|代为|别人(?:帮|替)|家人(?:帮|替)|eligible|qualify|who can|requirements?/g,
   ],
 ];
 
-/** "能办吗", "外地人能申请公租房吗": can I? — only when nothing more specific was asked. */
+/**
+ * "能办吗", "外地人能申请公租房吗": can I? — only when nothing more specific was asked. Only the
+ * modal and the verb are the cue: the object (公租房) still names the topic.
+ */
 const CAN_I =
-  /(?:可以|能|能不能|可不可以)(?:在.{0,4})?(?:办|申请|领|参加|交|享受|上|读|报名?|去|用|拿)(?:.{0,10})?(?:吗|么|不)|能不能办|可以办吗|能办吗/;
+  /((?:可以|能|能不能|可不可以)(?:在.{0,4})?(?:办|申请|领|参加|交|享受|上|读|报名?|去|用|拿))(?=.{0,10}(?:吗|么|不))|能不能办|可以办吗|能办吗/;
 
 /** "那我老婆呢", "孩子呢", "没有居住证的呢": does it apply to someone else — who can apply. */
 const WHO_ELSE =
@@ -62,6 +65,13 @@ const WHO_ELSE =
 /** A follow-up asking for the general answer again: "这个呢", "具体怎么办", "详细说说". */
 const GENERAL =
   /^(?:那|那么)?(?:这个|那个|这|它)?(?:呢|怎么说)|详细|具体(?:说|讲|怎么)|说说|讲讲|介绍一?下|是什么|什么意思|啥意思|怎么回事|(?:怎么|如何)(?:办理?|弄|搞|申请|报名|参加|加入|操作|处理|做)|流程|步骤|然后呢|还有呢|具体点/;
+
+/**
+ * The resident's own situation in a follow-up ("我不是本地户口", "只有我一个人有居住证", "我是自己
+ * 辞职的"): a circumstance of the question, not a new topic.
+ */
+const CONDITION =
+  /(?:(?:我|我们|我家|我们家|家里|他|她|孩子|老公|老婆|媳妇)(?:都|就|也|还|只|又)?|只)(?:不是|是|没有|没|有)[^，,。？?!！\s]{0,10}/g;
 
 export interface PartsAsked {
   /** The parts asked, in the order they appear (at most three). Empty: the general answer. */
@@ -88,14 +98,16 @@ export function partsAsked(text: string): PartsAsked {
     const m = CAN_I.exec(t);
     if (m) {
       found.push({ part: "eligibility", at: m.index });
-      t = t.slice(0, m.index) + " ".repeat(m[0].length) + t.slice(m.index + m[0].length);
+      const cue = m[1] ?? m[0];
+      t = t.slice(0, m.index) + " ".repeat(cue.length) + t.slice(m.index + cue.length);
     }
   }
   const parts: PartKey[] = [];
   for (const f of found.sort((a, b) => a.at - b.at)) if (!parts.includes(f.part) && parts.length < 3) parts.push(f.part);
   const general = GENERAL.test(whole);
   if (general) t = t.replace(GENERAL, " ");
-  return { parts, rest: t.replace(/\s+/g, " ").trim(), followUp: parts.length > 0 || general || WHO_ELSE.test(whole) };
+  const rest = t.replace(CONDITION, " ").replace(/\s+/g, " ").trim();
+  return { parts, rest, followUp: parts.length > 0 || general || WHO_ELSE.test(whole) };
 }
 
 /** What the answer says it is about, when it answers more than one part (a short heading). */

@@ -4,6 +4,18 @@ import { addWords, cut, cutWithParts } from "./segment.ts";
 
 const PUNCT = /^[\p{P}\p{S}\s\d]+$/u;
 
+/**
+ * A word jieba keeps whole but made only of function characters (我想, 有人, 上能) carries no
+ * topic either: it is dropped like a stopword, in questions and documents alike.
+ */
+function isFunctionWord(w: string): boolean {
+  if (stopwords.has(w)) return true;
+  // A negation makes a complement meaningful (找不到, 拿不到): kept.
+  if (w.length < 2 || w.length > 3 || !/^[\u4e00-\u9fff]+$/.test(w) || /[不没]/.test(w)) return false;
+  for (const ch of w) if (!stopwords.has(ch)) return false;
+  return true;
+}
+
 /** A part of a longer word counts less than a whole word (人民币 must not strongly match 人民调解). */
 export const PART_WEIGHT = 0.5;
 
@@ -43,7 +55,7 @@ export class Analyzer {
   tokensOfNormalized(normalized: string): string[] {
     const out: string[] = [];
     for (const w of cut(normalized)) {
-      if (w === " " || PUNCT.test(w) || stopwords.has(w)) continue;
+      if (w === " " || PUNCT.test(w) || isFunctionWord(w)) continue;
       out.push(w);
       const more = tokenExpansions[w];
       if (more) out.push(...more);
@@ -56,7 +68,7 @@ export class Analyzer {
   queryTokens(normalized: string): WeightedTokens {
     const out: WeightedTokens = new Map();
     const add = (w: string, weight: number) => {
-      if (w === " " || PUNCT.test(w) || stopwords.has(w)) return;
+      if (w === " " || PUNCT.test(w) || isFunctionWord(w)) return;
       if ((out.get(w) ?? 0) < weight) out.set(w, weight);
       for (const more of tokenExpansions[w] ?? []) if ((out.get(more) ?? 0) < weight) out.set(more, weight);
       if (transferVerb.test(w) && (out.get("转移") ?? 0) < weight) out.set("转移", weight);

@@ -216,6 +216,10 @@ export const synonyms: Readonly<Record<string, string>> = {
   梅毒: "梅毒 传染病",
   性病: "性病 传染病",
   流感: "流感 传染病",
+  手足口: "手足口 传染病",
+  水痘: "水痘 传染病",
+  麻疹: "麻疹 传染病",
+  诺如: "诺如 传染病",
   // first time
   头一次: "第一次",
   失业救济: "失业金",
@@ -353,6 +357,7 @@ export const tokenExpansions: Readonly<Record<string, readonly string[]>> = {
   迁: ["转移"],
   娃: ["孩子"],
   钱: ["费用"],
+  吵: ["纠纷"],
 };
 
 /**
@@ -616,7 +621,16 @@ export const english: Readonly<Record<string, string>> = {
   "how long": "多久",
   deadline: "期限",
   contact: "联系方式",
-  phone: "电话",
+  phone: "手机",
+  "phone number": "电话",
+  "phone numbers": "电话",
+  telephone: "电话",
+  police: "派出所",
+  "police station": "派出所",
+  digital: "电子",
+  version: "版",
+  "not pay": "拖欠工资",
+  "not paying": "拖欠工资",
   hotline: "热线",
   website: "网站",
   eligible: "条件",
@@ -822,8 +836,9 @@ export const otherPlacesLatin: Readonly<Record<string, string>> = {
  * solve homework. Declined politely whatever words they contain.
  */
 export const taskPatterns: readonly RegExp[] = [
-  /(?:写|编写|编|改写|润色|生成|画|设计)(?:一|个|一个|篇|一篇|首|一首|段|一段|份|一份|下|一下|些|几个)?.{0,10}?(?:代码|程序|脚本|爬虫|函数|网页|网站|小程序|app|作文|文章|论文|诗|歌词|小说|故事|作业|邮件|周报|日报|总结|简历|文案|ppt|excel|请假条|检讨|演讲稿|情书)/,
-  /做(?:一|个|一个|份|一份|下|一下)?.{0,6}?(?:作业|ppt|excel|网页|网站|小程序|app|程序|数学题)/,
+  // Asked of the assistant ("帮我写…", "写一首…"), not told about someone ("孩子没地方写作业").
+  /(?:^|帮我|给我|替我|帮忙|请你?|麻烦你?|你能|你可以|你会|能不能|可不可以|可以)(?:帮我|给我)?(?:写|编写|编|改写|润色|生成|画|设计)(?:一|个|一个|篇|一篇|首|一首|段|一段|份|一份|下|一下|些|几个)?.{0,10}?(?:代码|程序|脚本|爬虫|函数|网页|网站|小程序|app|作文|文章|论文|诗|歌词|小说|故事|作业|邮件|周报|日报|总结|简历|文案|ppt|excel|请假条|检讨|演讲稿|情书)/,
+  /(?:^|帮我|给我|替我|帮忙|请你?|麻烦你?|你能|你可以|能不能|可不可以)做(?:一|个|一个|份|一份|下|一下)?.{0,6}?(?:作业|ppt|excel|网页|网站|小程序|app|程序|数学题)/,
   /^(?:请|帮我|麻烦你?|给我|帮忙)?.{0,4}(?:翻译|译成|翻成)|中译英|英译中/,
   /(?:解|算|求)(?:一下|一道|这道|这个)?.{0,8}(?:数学题|方程|题目|微积分|导数)/,
   /(?:数学题|方程|应用题|作业题|这道题).{0,6}(?:怎么解|怎么做|怎么算|答案|求解)/,

@@ -4,7 +4,11 @@ import { dialectWords, english, homeProvinces, pinyinSingles, synonyms } from ".
 import { isCommonWord } from "./segment.ts";
 import { memoizeRecent } from "../lib/memo.ts";
 
-const toSimplified = OpenCC.Converter({ from: "twp", to: "cn" });
+/**
+ * Characters only, never Taiwan phrases: "twp" would also rewrite mainland words written in
+ * Traditional script (檔案 → 文档, 程序 → 进程), and the catalogue uses the mainland ones.
+ */
+const toSimplified = OpenCC.Converter({ from: "tw", to: "cn" });
 /** Characters that exist only in Traditional script are rare in Simplified text: skip OpenCC when none could be. */
 const MAYBE_TRADITIONAL = /[\u3400-\u9fff\uf900-\ufaff]/;
 
@@ -19,11 +23,15 @@ export const basicNormalize = memoizeRecent(normalizeUncached);
 function normalizeUncached(text: string): string {
   let t = text.normalize("NFKC").toLowerCase();
   if (MAYBE_TRADITIONAL.test(t)) t = toSimplified(t);
-  return t
-    .replace(EMOJI, " ")
-    .replace(/[“”"'‘’`]/g, " ")
-    .replace(/\s+/g, " ")
-    .trim();
+  return (
+    t
+      .replace(EMOJI, " ")
+      // "hasn't paid" → "has not paid", before quotes go: negation matters to the English phrases.
+      .replace(/n['’]t\b/g, " not")
+      .replace(/[“”"'‘’`]/g, " ")
+      .replace(/\s+/g, " ")
+      .trim()
+  );
 }
 
 function escapeRegExp(s: string): string {
