@@ -250,4 +250,16 @@ describe("scope: Ningbo only, questions only", () => {
     // A numeral is never a homophone typo.
     expect(normalize("重新建一份")).toContain("建一份");
   });
+
+  it("converts Traditional script by characters, never rewriting mainland words", () => {
+    expect(normalize("健康檔案怎麼查詢")).toContain("健康档案");
+    expect(normalize("小程序上能申請嗎")).toContain("小程序");
+  });
+
+  it("drops words made only of function characters, but not domain words or negations", () => {
+    expect(top("我想办个居住证")).toBe("permit.application");
+    expect([...catalogue.analyzer.queryTokens(normalize("我想办个居住证"))].map(([t]) => t)).not.toContain("我想");
+    expect([...catalogue.analyzer.queryTokens(normalize("刚来宁波"))].map(([t]) => t)).toContain("刚来");
+    expect([...catalogue.analyzer.queryTokens(normalize("工钱拿不到"))].map(([t]) => t)).toContain("不到");
+  });
 });
