@@ -110,7 +110,7 @@ describe("what the assistant cannot answer", () => {
     const task = await t.say(user(), "帮我写一篇作文");
     expect(task.replies[0]?.intent).toBe("out_of_scope");
     expect(task.replies[0]?.sources ?? []).toEqual([]);
-    const rows = topUnanswered(t.ctx.db.sql).map((r) => r.sample);
+    const rows = (await t.ctx.store.insights.listUnanswered()).map((r) => r.sample);
     expect(rows).toEqual(expect.arrayContaining(["深圳的社保怎么交", "帮我写一篇作文"]));
   });
 

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { type BuiltApp, buildApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { parseState } from "../../src/dialog/state.ts";
-import type { TurnResult } from "../../src/dialog/types.ts";
+import type { TurnResult } from "../../src/domain/types.ts";
 import {
   type DeadEndReport,
   deadEndIn,
@@ -48,6 +48,7 @@ export class EvalService {
     const dir = mkdtempSync(join(tmpdir(), "yongju-eval-"));
     const config = loadConfig({
       DATABASE_URL: `file:${join(dir, "eval.db")}`,
+      DATA_DIR: dir,
       LOG_LEVEL: "silent",
       REMINDER_QUIET_HOURS: "",
       STAFF_ADMIN_USERNAME: "admin",
@@ -80,10 +81,8 @@ export class EvalService {
     return result;
   }
 
-  private topicOf(conversationId: string): { entries: string[]; parts: string[] } | undefined {
-    const row = this.built.ctx.db.sql.prepare(`SELECT state FROM "Conversation" WHERE id = ?`).get(conversationId) as
-      | { state: string | null }
-      | undefined;
+  private async topicOf(conversationId: string): Promise<{ entries: string[]; parts: string[] } | undefined> {
+    const row = await this.built.ctx.store.conversations.find(conversationId);
     return parseState(row?.state).topic;
   }
 
@@ -146,7 +145,7 @@ export class EvalService {
       const result = await this.say(user, item.turns[1]);
       report.total++;
       const got = this.citedEntries(result)[0] ?? null;
-      const gotParts = this.topicOf(result.conversationId)?.parts ?? [];
+      const gotParts = (await this.topicOf(result.conversationId))?.parts ?? [];
       const onTopic = got === item.expect;
       const partOk = onTopic && (item.part === "new_topic" || gotParts.includes(item.part));
       if (onTopic) report.fromTopic++;
