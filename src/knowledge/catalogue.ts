@@ -97,6 +97,8 @@ export class Catalogue {
   private readonly exampleIndex: Bm25Index;
   /** Entry index of each document of the example index. */
   private readonly exampleOwner: number[];
+  /** Scratch scores of the example index, all zero between queries (rank is synchronous). */
+  private readonly exampleScores: Float64Array;
   /** Normalised titles, so that a chosen option ("居住证签注（续签）") maps straight to its entry. */
   private readonly titles = new Map<string, number>();
   /** Each entry's title tokens with their idf, for the title-coverage bonus. */
@@ -145,6 +147,7 @@ export class Catalogue {
       }),
     );
     this.exampleIndex = new Bm25Index(exampleDocs);
+    this.exampleScores = new Float64Array(exampleDocs.length);
     entries.forEach((e, i) => {
       this.titles.set(this.key(a.normalize(e.title)), i);
     });
@@ -185,7 +188,7 @@ export class Catalogue {
   /** A message normalised, and the parts it asks: computed once per message, shared by every decision on it. */
   private readonly read: (text: string) => { normalized: string; asked: PartsAsked } = memoizeRecent((text: string) => {
     const normalized = this.analyzer.normalize(text);
-    return { normalized, asked: partsAsked(normalized) };
+    return { normalized, asked: partsAsked(normalized, { normalized: true }) };
   });
 
   /**
@@ -227,14 +230,14 @@ export class Catalogue {
   /** True when the words left of a follow-up name a catalogue topic on their own. */
   private namesTopic(rest: string): boolean {
     if (!rest) return false;
-    const tokens = this.analyzer.queryTokens(this.analyzer.normalize(rest));
+    const tokens = this.analyzer.queryTokens(rest);
     return this.isAnchored(tokens) && this.confident(this.rank(tokens), tokens);
   }
 
   /** True when the words left of a follow-up clearly name another entry than the topic's. */
   private namesOtherTopic(rest: string, topic: readonly Entry[]): boolean {
     if (!rest) return false;
-    const tokens = this.analyzer.queryTokens(this.analyzer.normalize(rest));
+    const tokens = this.analyzer.queryTokens(rest);
     if (!this.isAnchored(tokens)) return false;
     const hits = this.rank(tokens);
     if (!this.confident(hits, tokens)) return false;
@@ -251,7 +254,7 @@ export class Catalogue {
     if (city) return { kind: "out_of_scope", reason: "other_city", city };
     const { normalized, asked } = this.read(text);
     const plain = this.analyzer.queryTokens(normalized);
-    const { tokens, whole } = this.rankRequest(text, normalized, this.partWordsLighter(asked, plain));
+    const { tokens, whole } = this.rankRequest(text, normalized, this.partWordsLighter(asked, normalized, plain));
     const parts = asked.parts;
     if (Number.isFinite(whole[0]?.score ?? 0)) {
       const topics = outOfScopeTopics(normalized);
@@ -279,7 +282,7 @@ export class Catalogue {
       const found = clauses.map((c) => {
         const ts = this.analyzer.queryTokens(c);
         const hits = this.rank(ts);
-        return { hits: this.confident(hits, ts) ? hits : [], parts: partsAsked(c).parts };
+        return { hits: this.confident(hits, ts) ? hits : [], parts: partsAsked(c, { normalized: true }).parts };
       });
       const mainAt = found.findIndex((f) => f.hits.length);
       const main = found[mainAt];
@@ -324,10 +327,13 @@ export class Catalogue {
       .filter(Boolean);
     const asking = clauses.filter((c) => ASKING.test(c));
     if (clauses.length < 2 || !asking.length || asking.length === clauses.length) return { tokens: plain, whole };
+    // The request's words, found in the asking clauses' text (no second segmentation); a word
+    // the text does not contain (an expansion such as 转移) goes with the request.
     const request: WeightedTokens = new Map();
-    for (const c of asking) for (const [t, w] of this.analyzer.queryTokens(c)) request.set(t, Math.max(w, request.get(t) ?? 0));
+    for (const [t, w] of plain) if (asking.some((c) => c.includes(t)) || !normalized.includes(t)) request.set(t, w);
+    if (!this.isAnchored(request)) return { tokens: plain, whole };
     const asked = this.rank(request);
-    if (!this.isAnchored(request) || !this.confident(asked, request)) return { tokens: plain, whole };
+    if (!this.confident(asked, request)) return { tokens: plain, whole };
     const tokens: WeightedTokens = new Map();
     for (const [t, w] of plain) tokens.set(t, request.has(t) ? w : w * CONTEXT_WEIGHT);
     const weighted = this.rank(tokens);
@@ -343,13 +349,18 @@ export class Catalogue {
    * topic: when the rest of the message names one ("积分申评 网上办理 入口"), they count for less.
    * A message made only of them ("能不能不跑窗口在网上办") keeps them whole.
    */
-  private partWordsLighter({ rest, parts }: PartsAsked, tokens: WeightedTokens): WeightedTokens {
+  private partWordsLighter({ rest, parts }: PartsAsked, normalized: string, tokens: WeightedTokens): WeightedTokens {
     if (!parts.length || !rest) return tokens;
-    const topic = this.analyzer.queryTokens(this.analyzer.normalize(rest));
+    // A word of the topic: found in what is left once the part words are taken out, or not in the
+    // text at all (an expansion such as 转移). Found by text, without segmenting again.
+    const inTopic = (t: string) => rest.includes(t) || !normalized.includes(t);
     // Only a domain word that few entries share (社保, 签注, 积分申评…) names a topic firmly enough.
-    if (![...topic].some(([t, w]) => w === 1 && this.anchors.has(t) && this.entryIndex.idfOf(t) >= FIRM_TOPIC_IDF)) return tokens;
+    const firm = [...tokens].some(
+      ([t, w]) => w === 1 && inTopic(t) && this.anchors.has(t) && this.entryIndex.idfOf(t) >= FIRM_TOPIC_IDF,
+    );
+    if (!firm) return tokens;
     const out: WeightedTokens = new Map();
-    for (const [t, w] of tokens) out.set(t, topic.has(t) ? w : w * PART_WORD_WEIGHT);
+    for (const [t, w] of tokens) out.set(t, inTopic(t) ? w : w * PART_WORD_WEIGHT);
     return out;
   }
 
@@ -374,12 +385,16 @@ export class Catalogue {
       }
     }
     const scores = this.entryIndex.scores(tokens);
-    const ex = this.exampleIndex.scores(tokens);
+    // The example index is large and a question touches few of its documents: visit only those.
+    const ex = this.exampleScores;
+    const touched: number[] = [];
+    this.exampleIndex.scoresInto(tokens, ex, touched);
     const bestExample = new Float64Array(this.entries.length);
-    ex.forEach((s, d) => {
+    for (const d of touched) {
       const owner = this.exampleOwner[d]!;
-      if (s > bestExample[owner]!) bestExample[owner] = s;
-    });
+      if (ex[d]! > bestExample[owner]!) bestExample[owner] = ex[d]!;
+      ex[d] = 0;
+    }
     const hits: SearchHit[] = [];
     this.entries.forEach((e, i) => {
       if (scores[i]! <= 0) return;

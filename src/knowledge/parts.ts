@@ -82,9 +82,13 @@ export interface PartsAsked {
   followUp: boolean;
 }
 
-/** Reads which parts of an entry a message asks about. */
-export function partsAsked(text: string): PartsAsked {
-  let t = basicNormalize(text);
+/**
+ * Reads which parts of an entry a message asks about. `normalized`: the text is already the
+ * analyzer's normalisation (Simplified, lower case), so the script conversion is not run again.
+ */
+export function partsAsked(text: string, opts: { normalized?: boolean } = {}): PartsAsked {
+  const whole = opts.normalized ? text : basicNormalize(text);
+  let t = whole;
   const found: { part: PartKey; at: number }[] = [];
   for (const [part, re] of CUES) {
     t = t.replace(re, (m, at: number) => {
@@ -92,7 +96,6 @@ export function partsAsked(text: string): PartsAsked {
       return " ".repeat(m.length);
     });
   }
-  const whole = basicNormalize(text);
   if (!found.length && WHO_ELSE.test(whole)) found.push({ part: "eligibility", at: 0 });
   if (!found.length) {
     const m = CAN_I.exec(t);
