@@ -307,8 +307,6 @@ export const dialectWords: Readonly<Record<string, string>> = {
   寻死: "寻死",
   寻工作: "找工作",
   寻生活: "找工作",
-  小伢儿: "孩子",
-  伢儿: "孩子",
   // Northern and Southwestern Mandarin
   咋: "怎么",
   咋整: "怎么办",
