@@ -581,7 +581,7 @@ function reportProfile(dir: string, what: string): void {
 
 async function benchRetrievalRow(): Promise<void> {
   try {
-    log("in-process retrieval over tests/eval/questions.yml");
+    log("in-process retrieval over tests/eval/dev-set.yml");
     const r = await benchRetrieval(settings.retrievalPasses);
     set("retrieval", {
       figure: `median ${ms(r.medianMs)} · p99 ${ms(r.p99Ms)} (${r.questions} questions × ${settings.retrievalPasses})`,
@@ -735,7 +735,7 @@ async function benchStartup(): Promise<void> {
 
 /** Catalogue questions for the soak: the held-out evaluation questions, so many answer paths run. */
 function soakQuestions(): string[] {
-  const doc = parseYaml(readFileSync(join(root, "tests/eval/questions.yml"), "utf8")) as { questions: { q: string }[] };
+  const doc = parseYaml(readFileSync(join(root, "tests/eval/dev-set.yml"), "utf8")) as { questions: { q: string }[] };
   return doc.questions.map((q) => q.q);
 }
 

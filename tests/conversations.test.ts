@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
 import type { MessageKind, TurnResult } from "../src/domain/types.ts";
+import { deadEndIn, readDeadEnds } from "../src/knowledge/evaluate.ts";
 import { createTestApp, type TestApp } from "./helpers/app.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,8 +29,12 @@ const expectSchema = z
     offers: oneOrMany.optional(),
     /** Some reply has this intent. */
     intent: z.string().optional(),
-    /** Some reply cites this catalogue entry. */
+    /** Some reply cites this catalogue entry (or national fact). */
     cites: z.string().optional(),
+    /** The first reply's first source: the entry the answer rests on. */
+    citesFirst: z.string().optional(),
+    /** No reply cites anything (declined, small talk, a form prompt). */
+    citesNothing: z.boolean().optional(),
     textIncludes: oneOrMany.optional(),
     textExcludes: oneOrMany.optional(),
     textMatches: z.string().optional(),
@@ -115,6 +120,8 @@ function yamlFiles(dir: string): string[] {
 }
 
 const DEFAULT_NOW = "2026-11-28T10:00:00+08:00";
+/** Wording no reply may ever contain: every reply of every conversation is checked. */
+const DEAD_ENDS = readDeadEnds(join(here, "eval/dead-ends.yml"));
 const ENV = { RATE_LIMIT_PER_MINUTE: "1000", TZ: "Asia/Shanghai" };
 const REFERENCE = /YJ\d{8}-[0-9A-Z]{4}/;
 const UNITS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -147,6 +154,12 @@ function verify(result: TurnResult, e: Expect, where: string): void {
       result.replies.flatMap((r) => r.sources ?? []).map((s) => s.id),
       context,
     ).toContain(e.cites);
+  if (e.citesFirst) expect(result.replies[0]?.sources?.[0]?.id, context).toBe(e.citesFirst);
+  if (e.citesNothing)
+    expect(
+      result.replies.flatMap((r) => r.sources ?? []),
+      context,
+    ).toEqual([]);
   for (const s of e.textIncludes ?? []) expect(text, context).toContain(s);
   for (const s of e.textExcludes ?? []) expect(text, context).not.toContain(s);
   if (e.textMatches) expect(text, context).toMatch(new RegExp(e.textMatches));
@@ -194,6 +207,9 @@ for (const path of yamlFiles(root)) {
             users.add(userId);
             const text = turn.user.replaceAll("{reference}", lastReference ?? "");
             const result = await send(app, userId, text, turn);
+            for (const r of result.replies) {
+              expect(deadEndIn(r.text, DEAD_ENDS), `${where} (${text}): dead-end wording in\n${r.text}`).toBeUndefined();
+            }
             const found = result.replies
               .map((r) => r.text)
               .join("\n")

@@ -21,10 +21,14 @@ describe("policy answers in the chat", () => {
     const res = await t.say(user(), "居住证到期了怎么续签");
     const [reply] = res.replies;
     expect(reply?.intent).toBe("faq");
-    expect(reply?.sources).toEqual([{ id: "permit.endorsement", title: "居住证签注（续签）" }]);
+    // The entry first, then the national rule the answer rests on.
+    expect(reply?.sources).toEqual([
+      { id: "permit.endorsement", title: "居住证签注（续签）" },
+      { id: "national.permit-regulations.art10", title: "《居住证暂行条例》第十条" },
+    ]);
     expect(reply?.text).toContain("每年要签注一次");
     expect(reply?.text).toContain("我要签注");
-    expect(reply?.text.endsWith("来源：《居住证签注（续签）》")).toBe(true);
+    expect(reply?.text).toMatch(/来源：《居住证签注（续签）》（\d{4}年\d{1,2}月\d{1,2}日核对）·《居住证暂行条例》第十条$/);
     expect(reply?.choices).toEqual(expect.arrayContaining(["我要签注", "居住证申领", "电子居住证"]));
     expect(reply!.text.length).toBeLessThan(400);
   });
@@ -62,15 +66,26 @@ describe("policy answers in the chat", () => {
     expect(chosen.replies[0]?.sources?.[0]?.id).toBe("labor.wage-arrears");
   });
 
-  it("answers the main question of two and offers the other", async () => {
+  it("answers both questions of one message, each with its own citation", async () => {
+    const res = await t.say(user(), "公租房怎么申请？公积金能拿来付房租吗");
+    const [first, second] = res.replies;
+    expect(first?.sources?.[0]?.id).toBe("housing.security");
+    expect(first?.text).toContain("来源：《住房保障（公租房）》");
+    expect(second?.sources?.[0]?.id).toBe("housing.provident-fund");
+    expect(second?.text).toContain("来源：《住房公积金》");
+  });
+
+  it("answers a follow-up that names no topic from the last answer, with the part asked", async () => {
     const u = user();
-    const res = await t.say(u, "公租房怎么申请？公积金能拿来付房租吗");
+    await t.say(u, "失业金怎么领");
+    const res = await t.say(u, "能领多少钱");
     const [reply] = res.replies;
-    expect(reply?.sources?.[0]?.id).toBe("housing.security");
-    expect(reply?.choices?.[0]).toBe("住房公积金");
-    expect(reply?.text).toContain("住房公积金");
-    const other = await t.say(u, "1");
-    expect(other.replies[0]?.sources?.[0]?.id).toBe("housing.provident-fund");
+    expect(reply?.sources?.[0]?.id).toBe("insurance.unemployment");
+    expect(reply?.text.startsWith(t.ctx.catalogue.get("insurance.unemployment")!.parts.cost!.text.trim())).toBe(true);
+    // Offers the entry's other parts as the next follow-ups.
+    expect(reply?.choices).toEqual(expect.arrayContaining(["需要什么条件", "要带什么材料"]));
+    const chosen = await t.say(u, String(reply!.choices!.indexOf("要带什么材料") + 1));
+    expect(chosen.replies[0]?.text).toContain("社保卡");
   });
 });
 
@@ -85,6 +100,18 @@ describe("what the assistant cannot answer", () => {
     }
     const row = (await t.ctx.store.insights.listUnanswered()).find((r) => r.sample.startsWith("明天宁波会下雨"));
     expect(row?.count).toBe(2);
+  });
+
+  it("declines another city's policy, pointing to that city's 12345, and a task that is not its job", async () => {
+    const city = await t.say(user(), "深圳的社保怎么交");
+    expect(city.replies[0]?.intent).toBe("other_city");
+    expect(city.replies[0]?.sources ?? []).toEqual([]);
+    expect(city.replies[0]?.text).toContain("深圳当地的 12345");
+    const task = await t.say(user(), "帮我写一篇作文");
+    expect(task.replies[0]?.intent).toBe("out_of_scope");
+    expect(task.replies[0]?.sources ?? []).toEqual([]);
+    const rows = (await t.ctx.store.insights.listUnanswered()).map((r) => r.sample);
+    expect(rows).toEqual(expect.arrayContaining(["深圳的社保怎么交", "帮我写一篇作文"]));
   });
 
   it("refuses attempts to make it ignore its instructions", async () => {
@@ -124,10 +151,15 @@ describe("sensitive matters", () => {
     const counseling = t.ctx.catalogue.get("community.counseling")!;
     const withHotline = {
       ...counseling,
-      configurable: { ...counseling.configurable, crisisHotline: { label: "心理援助热线", value: "0574-00000000" } },
+      configurable: {
+        ...counseling.configurable,
+        crisisHotline: { label: "本地心理援助热线", kind: "phone" as const, value: "0574-00000000" },
+      },
     };
     expect(composeDistress(withHotline, true).text).toContain("0574-00000000");
     expect(composeDistress(counseling, true).text).not.toContain("热线：");
+    // The national psychological assistance hotline works today, filled in or not.
+    expect(composeDistress(counseling, true).text).toContain("12356");
   });
 
   it("answers unpaid wages and offers a person; accepting escalates with the reason", async () => {
@@ -200,7 +232,7 @@ describe("questions in the middle of something else", () => {
     };
     const outcome = await skill.handle(turn, undefined as never);
     expect(outcome?.replies[0]?.sources?.[0]?.id).toBe("permit.endorsement");
-    expect(outcome?.replies[0]?.text).toContain("需要准备");
+    expect(outcome?.replies[0]?.text).toContain("本人身份证");
     // The flow stays where it was.
     expect(outcome?.state.flow?.step).toBe("idNumber");
   });

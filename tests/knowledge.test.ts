@@ -3,7 +3,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { composeAnswer } from "../src/knowledge/answer.ts";
-import { type Catalogue, CatalogueError, defaultKnowledgeDir, loadCatalogue } from "../src/knowledge/index.ts";
+import { endorsementRules, reminderText } from "../src/reminders/wording.ts";
+import {
+  buildCatalogue,
+  type Catalogue,
+  CatalogueError,
+  defaultKnowledgeDir,
+  type Entry,
+  loadCatalogue,
+  parseEntry,
+  partKeys,
+} from "../src/knowledge/index.ts";
 
 /** The service catalogue outline: every entry, its title and what residents ask, for example. */
 const outline: [id: string, title: string, questions: string[]][] = [
@@ -93,11 +103,61 @@ describe("the catalogue", () => {
     for (const e of catalogue.entries) {
       expect(e.seedItems.length, e.id).toBeGreaterThan(0);
       expect(e.lastReviewed, e.id).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-      expect(e.howTo.online.length + e.howTo.inPerson.length, e.id).toBeGreaterThan(0);
       expect(e.nextStep.length, e.id).toBeGreaterThan(0);
       // Specifics the seed does not give stay empty until staff fill them in.
       for (const field of Object.values(e.configurable)) expect(field.value, `${e.id}: ${field.label}`).toBeNull();
     }
+  });
+
+  it("structures every entry for what residents ask: a way to act and someone to ask", () => {
+    for (const e of catalogue.entries) {
+      // Where to go or how to do it online, and whom to ask: every entry has both.
+      expect(Boolean(e.parts.where || e.parts.online), `${e.id}: where or online`).toBe(true);
+      expect(e.parts.contact, `${e.id}: contact`).toBeDefined();
+      const parts = partKeys.filter((k) => e.parts[k]);
+      expect(parts.length, e.id).toBeGreaterThanOrEqual(3);
+    }
+  });
+
+  it("cites national facts that exist, and every hotline an entry names", () => {
+    for (const e of catalogue.entries) {
+      const texts = [e.summary, ...partKeys.map((k) => e.parts[k]?.text ?? "")].join("\n");
+      for (const h of catalogue.hotlines) {
+        if (texts.includes(h.number!)) expect(catalogue.fact(h.id), e.id).toBeDefined();
+      }
+      for (const id of [...e.national, ...partKeys.flatMap((k) => e.parts[k]?.national ?? [])]) {
+        expect(catalogue.fact(id), `${e.id}: ${id}`).toBeDefined();
+      }
+    }
+    expect(catalogue.fact("national.permit-regulations.art10")?.title).toBe("《居住证暂行条例》第十条");
+    expect(catalogue.fact("hotline.12333")?.title).toBe("12333 人社服务热线");
+  });
+
+  it("says the endorsement rules of Art. 10 the way the reminders and the reminder chat say them", () => {
+    const endorsement = catalogue.get("permit.endorsement")!;
+    for (const text of [endorsement.summary, endorsement.parts.deadline!.text]) {
+      expect(text).toContain(endorsementRules.when);
+      expect(text).toContain(endorsementRules.late);
+      // The reminder stages the entry promises are the ones the reminders send.
+      expect(text).toContain(endorsementRules.stages);
+    }
+    expect(endorsement.summary).toContain(endorsementRules.where);
+    expect(endorsement.parts.where!.national).toContain("national.permit-regulations.art10");
+    const permit = { holderName: "张三", permitNumber: "NB2025001234", endorseBy: "2026-12-01" };
+    expect(reminderText("d30", permit)).toContain(endorsementRules.where);
+    expect(reminderText("d1", permit)).toContain(endorsementRules.late);
+    expect(reminderText("overdue", permit)).toContain(endorsementRules.late);
+  });
+
+  it("rebuilds from validated entries without reading any file (what the knowledge editor will publish)", () => {
+    const entries: Entry[] = catalogue.entries.map((e) => ({ ...e, examples: [...e.examples] }));
+    const national = [...catalogue.national.values()];
+    const endorsement = entries.find((e) => e.id === "permit.endorsement")!;
+    endorsement.examples.push("盖章续命那个事怎么弄");
+    const rebuilt = buildCatalogue(entries, national);
+    const u = rebuilt.understand("盖章续命那个事怎么弄");
+    expect(u.kind === "answer" ? u.hits[0]!.id : u.kind).toBe("permit.endorsement");
+    expect(() => buildCatalogue(entries, [])).toThrow(CatalogueError);
   });
 
   it("answers every question of the outline with the right entry first", () => {
@@ -161,22 +221,88 @@ describe("a broken entry stops start-up, naming the file and the field", () => {
   });
 });
 
-describe("answers", () => {
-  it("show a configurable field once staff filled it in, and never an empty one", async () => {
-    const dir = copyCatalogue();
-    edit(dir, "permit.endorsement", (t) => t.replace(/(hotline:\n\s+label: 咨询电话\n\s+value:) null/, "$1 0574-12345678"));
-    const filled = await loadCatalogue(dir, { fresh: true });
-    const entry = filled.get("permit.endorsement")!;
-    const reply = composeAnswer(entry, { question: "居住证怎么续签", related: [] });
-    expect(reply.text).toContain("咨询电话：0574-12345678");
-    expect(reply.text).not.toContain("办理窗口地址");
-    expect(reply.text.endsWith("来源：《居住证签注（续签）》")).toBe(true);
+describe("configurable specifics", () => {
+  it("are validated by kind: a phone must be a phone, a web address a web address", () => {
+    const base = (value: unknown, kind = "phone") => {
+      const e = catalogue.get("permit.endorsement")!;
+      const data = { ...e, configurable: { ...e.configurable, hotline: { label: "咨询电话", kind, value } } };
+      const { body: _b, file: _f, ...front } = data;
+      return parseEntry(front, "", "permit.endorsement (test)");
+    };
+    expect(base("0574-87654321").problems).toEqual([]);
+    expect(base("12345").problems).toEqual([]);
+    expect(base(null).problems).toEqual([]);
+    expect(base("请咨询窗口").problems.join()).toMatch(/configurable\.hotline\.value/);
+    expect(base("zwfw.example.cn", "url").problems.join()).toMatch(/web address/);
+    expect(base("https://zwfw.example.cn/jzz", "url").problems).toEqual([]);
+    expect(base("随时", "hours").problems.join()).toMatch(/when/);
+    expect(base("x", "colour").problems.join()).toMatch(/configurable\.hotline\.kind/);
   });
 
-  it("add what to prepare when the question asks for it", () => {
-    const entry = catalogue.get("permit.application")!;
-    const reply = composeAnswer(entry, { question: "办居住证要带什么", related: [] });
-    expect(reply.text).toContain("需要准备：");
-    expect(reply.text).toContain(entry.prepare[0]);
+  it("a part may only use specifics the entry has", async () => {
+    const dir = copyCatalogue();
+    edit(dir, "permit.endorsement", (t) => t.replace("uses: [office]", "uses: [office, fax]"));
+    const err = await loadError(dir);
+    expect(err.message).toMatch(/permit\.endorsement\.md: field "parts\.where\.uses\.1": no configurable field "fax"/);
+  });
+
+  it("wording meant for staff in an entry stops start-up", async () => {
+    const dir = copyCatalogue();
+    edit(dir, "legal.aid", (t) => t.replace("打 12348 问就近的法律援助受理地点。", "受理地点见下方字段。"));
+    const err = await loadError(dir);
+    expect(err.message).toMatch(/legal\.aid\.md: field "nextStep": "见下方" reads like a note for staff/);
+  });
+
+  it("a national fact that does not exist stops start-up", async () => {
+    const dir = copyCatalogue();
+    edit(dir, "permit.endorsement", (t) =>
+      t.replace("national: [national.permit-regulations.art10]", "national: [national.permit-regulations.art99]"),
+    );
+    const err = await loadError(dir);
+    expect(err.message).toMatch(/no national fact has the id "national\.permit-regulations\.art99"/);
+  });
+});
+
+describe("answers", () => {
+  const answer = (id: string, parts: Parameters<typeof composeAnswer>[1]) =>
+    composeAnswer(catalogue.get(id)!, parts, { catalogue, related: [] });
+
+  it("show a specific once staff filled it in, under the part that uses it, and never an empty one", async () => {
+    const dir = copyCatalogue();
+    edit(dir, "permit.endorsement", (t) =>
+      t.replace(/(hotline:\n\s+label: 咨询电话\n\s+kind: phone\n\s+value:) null/, "$1 0574-12345678"),
+    );
+    const filled = await loadCatalogue(dir, { fresh: true });
+    const entry = filled.get("permit.endorsement")!;
+    const general = composeAnswer(entry, [], { catalogue: filled, related: [] });
+    expect(general.text).toContain("咨询电话：0574-12345678");
+    expect(general.text).not.toContain("办理地点");
+    const contact = composeAnswer(entry, ["contact"], { catalogue: filled, related: [] });
+    expect(contact.text).toContain("咨询电话：0574-12345678");
+    const where = composeAnswer(entry, ["where"], { catalogue: filled, related: [] });
+    expect(where.text).not.toContain("0574-12345678");
+  });
+
+  it("lead with the part asked, cite the entry with its review date and the national facts after it", () => {
+    const reply = answer("permit.endorsement", ["deadline"]);
+    expect(reply.text.startsWith(catalogue.get("permit.endorsement")!.parts.deadline!.text.trim())).toBe(true);
+    expect(reply.text).toMatch(/来源：《居住证签注（续签）》（\d{4}年\d{1,2}月\d{1,2}日核对）·《居住证暂行条例》第十条$/);
+    expect(reply.sources).toEqual([
+      { id: "permit.endorsement", title: "居住证签注（续签）" },
+      { id: "national.permit-regulations.art10", title: "《居住证暂行条例》第十条" },
+    ]);
+  });
+
+  it("give a working next step for a part the entry does not have, citing the hotline it names", () => {
+    // 小候鸟 has no `prepare` part: its contact part (or 12345) is what works today.
+    const reply = answer("community.left-behind-children", ["prepare"]);
+    expect(reply.text).toContain("12345");
+    expect(reply.sources?.map((s) => s.id)).toContain("hotline.12345");
+  });
+
+  it("answer two parts at once, each under its heading", () => {
+    const reply = answer("insurance.unemployment", ["cost", "duration"]);
+    expect(reply.text).toContain("【费用】");
+    expect(reply.text).toContain("【要多久】");
   });
 });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { chineseNumber, quantitiesOf } from "../src/llm/client.ts";
 import { maskPersonalData } from "../src/llm/mask.ts";
 import { createTestApp, type TestApp } from "./helpers/app.ts";
 
@@ -97,8 +98,11 @@ describe("the optional LLM", () => {
     const res = await t.say(user(), "居住证一年要续几次");
     const [reply] = res.replies;
     expect(reply?.text.startsWith("居住证每年签注一次，在周年日前一个月内办理就行。")).toBe(true);
-    expect(reply?.sources).toEqual([{ id: "permit.endorsement", title: "居住证签注（续签）" }]);
-    expect(reply?.text.endsWith("来源：《居住证签注（续签）》")).toBe(true);
+    expect(reply?.sources).toEqual([
+      { id: "permit.endorsement", title: "居住证签注（续签）" },
+      { id: "national.permit-regulations.art10", title: "《居住证暂行条例》第十条" },
+    ]);
+    expect(reply?.text).toMatch(/来源：《居住证签注（续签）》（\d{4}年\d{1,2}月\d{1,2}日核对）·《居住证暂行条例》第十条$/);
     // The model was given the retrieved entries and told to stay within them.
     expect(received).toHaveLength(1);
     expect(received[0]!.model).toBe("test-model");
@@ -126,7 +130,7 @@ describe("the optional LLM", () => {
     behaviour = { content: () => JSON.stringify({ answer: "去法院起诉就行。", cites: ["legal.aid"] }) };
     let res = await t.say(user(), "失业金怎么领");
     expect(res.replies[0]?.text).not.toContain("去法院起诉就行");
-    expect(res.replies[0]?.sources?.map((s) => s.id)).toEqual(["insurance.unemployment"]);
+    expect(res.replies[0]?.sources?.map((s) => s.id)).toEqual(["insurance.unemployment", "hotline.12333"]);
 
     behaviour = { content: () => JSON.stringify({ answer: "失业金可以领。", cites: [] }) };
     res = await t.say(user(), "失业金怎么领");
@@ -141,6 +145,44 @@ describe("the optional LLM", () => {
     behaviour = { content: (r) => JSON.stringify({ answer: "打电话 0574-88888888 就能领。", cites: [offered(r)[0]] }) };
     res = await t.say(user(), "失业金怎么领");
     expect(res.replies[0]?.text).not.toContain("88888888");
+  });
+
+  it("discards amounts and durations written in Chinese numerals that the entries do not give", async () => {
+    for (const invented of ["失业金每月能领五百元。", "失业金最长能领两个月。", "申请后三十天内到账。"]) {
+      behaviour = { content: grounded(invented) };
+      const res = await t.say(user(), "失业金怎么领");
+      expect(res.replies[0]?.text, invented).not.toContain(invented);
+      expect(res.replies[0]?.sources?.[0]?.id).toBe("insurance.unemployment");
+    }
+  });
+
+  it("keeps an answer whose numbers all come from the entry or the national rule, however written", async () => {
+    behaviour = { content: grounded("每年签注一次，在满一年之前的一个月内到派出所办。") };
+    const res = await t.say(user(), "居住证一年要续几次");
+    expect(res.replies[0]?.text.startsWith("每年签注一次，在满一年之前的一个月内到派出所办。")).toBe(true);
+  });
+
+  it("keeps the topic and the part asked for a follow-up, and cites the topic's entry", async () => {
+    const u = user();
+    behaviour = { content: grounded("办居住证先做居住登记，再到派出所申领。") };
+    await t.say(u, "居住证怎么办");
+    received.length = 0;
+    behaviour = { content: grounded("带上身份证、照片和住址或工作的证明。") };
+    const res = await t.say(u, "要带什么");
+    const [reply] = res.replies;
+    expect(offered(received[0]!)[0]).toBe("permit.application");
+    expect(userText(received[0]!)).toContain("接着“居住证申领”的追问");
+    expect(userText(received[0]!)).toContain("居民这次问的是：要准备什么");
+    // The national rule the part rests on is given to the model, and cited after the entry.
+    expect(userText(received[0]!)).toContain("《居住证暂行条例》第九条");
+    expect(reply?.text.startsWith("带上身份证、照片和住址或工作的证明。")).toBe(true);
+    expect(reply?.sources?.map((s) => s.id)).toEqual(["permit.application", "national.permit-regulations.art9"]);
+  });
+
+  it("discards an answer with wording meant for staff", async () => {
+    behaviour = { content: grounded("具体地址暂未公布。") };
+    const res = await t.say(user(), "失业金怎么领");
+    expect(res.replies[0]?.text).not.toContain("未公布");
   });
 
   it("masks names, ID numbers, phone numbers and addresses before sending anything", async () => {
@@ -170,6 +212,24 @@ describe("the optional LLM", () => {
     behaviour = { content: (r) => (isClassify(r) ? JSON.stringify({ id: null }) : "") };
     const res = await t.say(user(), "工资");
     expect(res.replies[0]?.intent).toBe("clarify");
+  });
+});
+
+describe("the guard against invented specifics", () => {
+  it("reads Chinese numerals", () => {
+    expect(chineseNumber("三十")).toBe(30);
+    expect(chineseNumber("五百")).toBe(500);
+    expect(chineseNumber("两")).toBe(2);
+    expect(chineseNumber("一百二十")).toBe(120);
+    expect(chineseNumber("两万")).toBe(20000);
+    expect(chineseNumber("半")).toBe(0.5);
+  });
+
+  it("puts quantities written either way in one form", () => {
+    expect([...quantitiesOf("三十天内，五百元，两个月，半年")]).toEqual(["30天", "500元", "2月", "0.5年"]);
+    expect([...quantitiesOf("30 天、7天和1日；500块钱；2个月")]).toEqual(["30天", "7天", "1天", "500元", "2月"]);
+    // 十分方便 is an adverb, not ten points.
+    expect([...quantitiesOf("十分方便")]).toEqual([]);
   });
 });
 

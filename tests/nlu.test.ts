@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Catalogue, loadCatalogue } from "../src/knowledge/index.ts";
 import { loadFlows } from "../src/flows/loader.ts";
-import { detectIntent, isDistress, isInjection } from "../src/nlu/intents.ts";
+import { partsAsked } from "../src/knowledge/parts.ts";
+import { detectIntent, isDistress, isInjection, isTask, otherCityOf } from "../src/nlu/intents.ts";
 import { basicNormalize } from "../src/nlu/normalize.ts";
 import { cut } from "../src/nlu/segment.ts";
 
@@ -152,7 +153,7 @@ describe("retrieval and scope", () => {
     expect(u.kind).toBe("answer");
     if (u.kind !== "answer") return;
     expect(u.hits[0]!.id).toBe("permit.endorsement");
-    expect(u.also?.id).toBe("housing.provident-fund");
+    expect(u.also?.hit.id).toBe("housing.provident-fund");
   });
 
   it("asks back when two entries are equally likely", () => {
@@ -160,5 +161,105 @@ describe("retrieval and scope", () => {
     expect(u.kind).toBe("clarify");
     if (u.kind !== "clarify") return;
     expect(u.candidates.map((c) => c.id).sort()).toEqual(["labor.contract", "labor.wage-arrears"]);
+  });
+});
+
+describe("the part a question asks", () => {
+  const parts = (t: string) => partsAsked(t).parts;
+
+  it("reads the part from the question's wording, colloquial or not", () => {
+    expect(parts("那要带什么材料")).toEqual(["prepare"]);
+    expect(parts("在哪里报名")).toEqual(["where"]);
+    expect(parts("网上能办吗")).toEqual(["online"]);
+    expect(parts("要钱吗")).toEqual(["cost"]);
+    expect(parts("多久能办好")).toEqual(["duration"]);
+    expect(parts("需要什么条件")).toEqual(["eligibility"]);
+    expect(parts("找谁")).toEqual(["contact"]);
+    expect(parts("怎么换")).toEqual(["where"]);
+    expect(parts("那我老婆呢")).toEqual(["eligibility"]);
+    expect(parts("过期了会怎样")).toEqual(["deadline"]);
+    expect(parts("住多久才能办")).toEqual(["eligibility"]);
+    expect(parts("电子居住证在哪个APP")).toEqual(["online"]);
+    expect(parts("失业金能拿多少 能领多久")).toEqual(["cost", "duration"]);
+  });
+
+  it("takes a general question, or 这个呢, for the summary", () => {
+    expect(parts("居住证怎么办")).toEqual([]);
+    expect(partsAsked("这个呢").followUp).toBe(true);
+    expect(partsAsked("居住证怎么办").followUp).toBe(true);
+    expect(partsAsked("今天天气不错").followUp).toBe(false);
+  });
+});
+
+describe("follow-ups and topics", () => {
+  const inTopic = (text: string, entries: string[]) => {
+    const u = catalogue.understandInContext(text, { entries });
+    return u.kind === "answer" ? [u.hits[0]!.id, u.parts, u.fromTopic ?? false] : [u.kind];
+  };
+
+  it("answers a follow-up that names no topic from the topic", () => {
+    expect(inTopic("要带什么", ["permit.application"])).toEqual(["permit.application", ["prepare"], true]);
+    expect(inTopic("去哪里投诉", ["labor.wage-arrears"])).toEqual(["labor.wage-arrears", ["where"], true]);
+    expect(inTopic("这个呢", ["permit.benefits"])).toEqual(["permit.benefits", [], true]);
+  });
+
+  it("lets a message that names another topic replace it", () => {
+    expect(inTopic("那签注呢", ["permit.application"])).toEqual(["permit.endorsement", [], false]);
+    expect(inTopic("社保要带什么", ["permit.application"])).toEqual(["insurance.enrollment", ["prepare"], false]);
+  });
+
+  it("asks back when a follow-up fits two recent topics, and asks for a topic when there is none", () => {
+    expect(inTopic("要带什么", ["housing.security", "housing.provident-fund"])).toEqual(["clarify_topic"]);
+    expect(catalogue.understandInContext("要带什么", undefined).kind).toBe("need_topic");
+  });
+});
+
+describe("scope: Ningbo only, questions only", () => {
+  it("names the other city a question is about", () => {
+    expect(otherCityOf("杭州的居住证怎么办")).toBe("杭州");
+    expect(otherCityOf("上海积分落户")).toBe("上海");
+    expect(otherCityOf("Hangzhou residence permit")).toBe("杭州");
+  });
+
+  it("keeps Ningbo, the resident's origin and transfers to Ningbo in scope", () => {
+    expect(otherCityOf("宁波的居住证怎么办")).toBeNull();
+    expect(otherCityOf("我是河南人，居住证怎么办")).toBeNull();
+    expect(otherCityOf("老家安徽的，孩子能在这上学吗")).toBeNull();
+    expect(otherCityOf("在杭州交的社保能转到宁波吗")).toBeNull();
+    expect(otherCityOf("社保转回四川怎么办")).toBeNull();
+    expect(otherCityOf("中山东路的派出所在哪")).toBeNull();
+  });
+
+  it("recognises tasks that are not questions about living in Ningbo", () => {
+    expect(isTask("帮我写一个python爬虫")).toBe(true);
+    expect(isTask("帮我翻译一下这段话")).toBe(true);
+    expect(isTask("这道数学题怎么解")).toBe(true);
+    expect(isTask("少数民族办事有翻译吗")).toBe(false);
+    expect(isTask("居住证怎么办")).toBe(false);
+  });
+
+  it("weighs the request of a sentence above its incidental words", () => {
+    expect(top("想给老婆也办一个居住证 她在家带孩子")).toBe("permit.application");
+    expect(top("儿子帮我打的字，积分怎么申请")).toBe("points.application");
+    expect(top("how to get residence permit")).toBe("permit.application");
+  });
+
+  it("reads dialect function words and moving verbs the general way", () => {
+    expect(normalize("刚来宁波想寻份工作")).toContain("找工作");
+    expect(top("回安徽了，宁波交的社保咋转过去")).toBe("insurance.transfer");
+    // A numeral is never a homophone typo.
+    expect(normalize("重新建一份")).toContain("建一份");
+  });
+
+  it("converts Traditional script by characters, never rewriting mainland words", () => {
+    expect(normalize("健康檔案怎麼查詢")).toContain("健康档案");
+    expect(normalize("小程序上能申請嗎")).toContain("小程序");
+  });
+
+  it("drops words made only of function characters, but not domain words or negations", () => {
+    expect(top("我想办个居住证")).toBe("permit.application");
+    expect([...catalogue.analyzer.queryTokens(normalize("我想办个居住证"))].map(([t]) => t)).not.toContain("我想");
+    expect([...catalogue.analyzer.queryTokens(normalize("刚来宁波"))].map(([t]) => t)).toContain("刚来");
+    expect([...catalogue.analyzer.queryTokens(normalize("工钱拿不到"))].map(([t]) => t)).toContain("不到");
   });
 });

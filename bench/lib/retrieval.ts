@@ -12,11 +12,11 @@ export interface RetrievalResult {
   p99Ms: number;
 }
 
-/** Times `catalogue.search(question, 3)` for every question of tests/eval/questions.yml, `passes` times each. */
+/** Times `catalogue.search(question, 3)` for every question of tests/eval/dev-set.yml, `passes` times each. */
 export async function benchRetrieval(passes: number): Promise<RetrievalResult> {
   const catalogue = await loadCatalogue(resolve(root, "knowledge"));
 
-  const doc = parse(readFileSync(resolve(root, "tests/eval/questions.yml"), "utf8")) as { questions: { q: string }[] };
+  const doc = parse(readFileSync(resolve(root, "tests/eval/dev-set.yml"), "utf8")) as { questions: { q: string }[] };
   const questions = doc.questions.map((q) => q.q);
   // Warm-up pass: JIT, lazy dictionaries and caches are not what a resident waits for.
   for (const q of questions) catalogue.search(q, 3);

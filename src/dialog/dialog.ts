@@ -46,7 +46,7 @@ export class Dialog {
   constructor(private readonly skills: readonly Skill[]) {}
 
   async respond(turn: DialogTurn): Promise<DialogOutcome> {
-    const selected = selectChoice(turn);
+    const selected = acceptOffer(selectChoice(turn));
     for (const skill of this.skills) {
       const outcome = await skill.handle(selected, this);
       if (outcome) return outcome;
@@ -77,6 +77,25 @@ export function selectChoice(turn: DialogTurn): DialogTurn {
   const choice = choices[index];
   if (!choice) return turn;
   return { ...turn, text: choice.say, state: { ...turn.state, choices: undefined } };
+}
+
+/** Asking for it to be done: starts a flow offered under the last answer. */
+const DO_IT =
+  /^(?:好的?[，,\s]*)?(?:那就|那)?(?:帮我|给我|替我)?(?:在线|网上)?(?:办|办理|办吧|办一下|开始|开始办|申请)(?:吧|一下|吧谢谢)?[呀啊吧的呢了!！。.~～\s]*$|^(?:我要办|帮我办|那就办吧|就办吧|可以帮我办|好的帮我办)[呀啊吧的呢了!！。.~～\s]*$/;
+/** A bare yes: starts the flow only when the last answer asked "要我帮您在线办理…吗？". */
+const YES = /^(?:好|好的|好啊|好吧|行|可以|要|需要|嗯|嗯嗯|是|是的|对|ok|okay)[呀啊吧的呢了!！。.~～\s]*$/i;
+
+/**
+ * "帮我办" (or "好" to "要我帮您在线办理…吗？") right after an answer that offered a guided flow
+ * starts that flow: the turn is rewritten to the flow's command, as a selected option is.
+ */
+export function acceptOffer(turn: DialogTurn): DialogTurn {
+  const topic = turn.state.topic;
+  if (!topic?.flow || turn.state.offer === "handoff") return turn;
+  if (!turn.state.choices?.some((c) => c.say === topic.flow)) return turn;
+  const text = turn.text.trim();
+  if (!DO_IT.test(text) && !(topic.flowAsked && YES.test(text))) return turn;
+  return { ...turn, text: topic.flow, state: { ...turn.state, choices: undefined } };
 }
 
 /** Remembers the options of the replies so the next turn can select one by number. */

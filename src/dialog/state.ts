@@ -52,10 +52,33 @@ export type FlowState = z.infer<typeof flowStateSchema>;
 /** A numbered option offered to the resident: "1"/"2" or the label selects it. */
 export const pendingChoiceSchema = z.object({ label: z.string(), say: z.string() });
 
+/**
+ * What the conversation is about: the entries the last catalogue answer came from (main first;
+ * two when one message asked two questions), the parts it gave, a guided flow it offered, and
+ * parts asked in a follow-up that wait for the resident to say which topic. Expires after
+ * `TOPIC_TTL_MS` (src/dialog/skills/faq.ts).
+ */
+export const topicSchema = z.object({
+  entries: z.array(z.string()),
+  /** What the last answer gave: part keys, or "summary". */
+  parts: z.array(z.string()).default([]),
+  /** The command of a guided flow offered with the answer ("我要登记"): "好"/"帮我办" starts it. */
+  flow: z.string().optional(),
+  /** The answer asked "要我帮您在线办理…吗？": a bare "好" accepts. */
+  flowAsked: z.boolean().optional(),
+  /** Parts a follow-up asked for, waiting for "which one?" to be answered. */
+  pending: z.array(z.string()).optional(),
+  /** When the topic was set (ms). */
+  at: z.number(),
+});
+export type Topic = z.infer<typeof topicSchema>;
+
 export const conversationStateSchema = z.object({
   flow: flowStateSchema.optional(),
   /** Options offered by the last reply, so "1"/"2" can select them. */
   choices: z.array(pendingChoiceSchema).optional(),
+  /** The conversation's topic: follow-ups that name no topic are answered from it. */
+  topic: topicSchema.optional(),
   /** Entries cited by the last answer, for 有用/没用 feedback. */
   lastSources: z.array(sourceSchema).optional(),
   /** Consecutive messages the assistant did not understand (two → offer/handoff). */

@@ -1,79 +1,16 @@
 import type { Reply, Source } from "../domain/types.ts";
-import type { Entry } from "./schema.ts";
+import type { Catalogue } from "./catalogue.ts";
+import { partHeadings, partQuestions } from "./parts.ts";
+import { type Asked, type Entry, type NationalFact, type PartKey, partKeys } from "./schema.ts";
 
-/** What part of an entry the question asks about, beyond the summary. */
-export type Aspect = "prepare" | "howTo" | "eligibility" | null;
-
-const ASPECTS: [Exclude<Aspect, null>, RegExp][] = [
-  ["prepare", /带什么|带啥|材料|准备|需要什么|要什么东西|证件|手续|documents|bring/],
-  ["howTo", /哪里|哪儿|在哪|去哪|怎么办理|怎么申请|怎么报名|网上|线上|流程|入口|窗口|where/],
-  ["eligibility", /条件|资格|符合|谁可以|能不能办|能办吗|可以办吗|能申请吗|eligible/],
-];
-
-/** Which detail to add to the summary, read from the resident's question. */
-export function aspectOf(question: string): Aspect {
-  const q = question.toLowerCase();
-  for (const [aspect, re] of ASPECTS) if (re.test(q)) return aspect;
-  return null;
-}
-
-const MAX_ITEMS = 4;
-
-function bullets(items: readonly string[]): string {
-  return items
-    .slice(0, MAX_ITEMS)
-    .map((i) => `· ${i}`)
-    .join("\n");
-}
-
-function detail(entry: Entry, aspect: Aspect): string | null {
-  if (aspect === "prepare" && entry.prepare.length) return `需要准备：\n${bullets(entry.prepare)}`;
-  if (aspect === "howTo") {
-    const lines: string[] = [];
-    if (entry.howTo.online[0]) lines.push(`· 网上：${entry.howTo.online[0]}`);
-    if (entry.howTo.inPerson[0]) lines.push(`· 线下：${entry.howTo.inPerson[0]}`);
-    return lines.length ? `怎么办：\n${lines.join("\n")}` : null;
-  }
-  if (aspect === "eligibility" && entry.eligibility.length) return `谁可以办：\n${bullets(entry.eligibility)}`;
-  return null;
-}
-
-/**
- * Specifics staff have filled in (phone, address, entry point…). A field still empty is named
- * only when the answer's own text points the resident to it ("见下方…"), and then honestly:
- * not yet published, ask a person — never an invented value.
- */
-export function filledFields(entry: Entry, shownText = ""): string[] {
-  const pointsBelow = shownText.includes("见下方");
-  return Object.values(entry.configurable)
-    .filter((f) => f.value || (pointsBelow && shownText.includes(f.label)))
-    .map((f) => `${f.label}：${f.value ?? "暂未公布，具体以当地公布为准；也可以说“转人工”问工作人员"}`);
-}
-
-/** "来源：《A》《B》" — the last line of every catalogue answer. */
-export function citation(entries: readonly Pick<Entry, "title">[]): string {
-  return `来源：${entries.map((e) => `《${e.title}》`).join("")}`;
-}
-
-export const sourcesOf = (entries: readonly Entry[]): Source[] => entries.map((e) => ({ id: e.id, title: e.title }));
-
-/** A command the entry's next step tells the resident to send, e.g. 回复"我要签注" → 我要签注. */
-export function commandOf(entry: Entry): string | null {
-  const m = /[说回复发送]{1,2}\s*[“"「]([^”"」]{2,10})[”"」]/.exec(entry.nextStep);
-  return m?.[1] ?? null;
-}
-
-/** Options under an answer: the other question first, then the entry's own command, then related entries. */
-export function choicesFor(entry: Entry, related: readonly Entry[], also?: Entry, action?: FlowAction): string[] {
-  const out: string[] = [];
-  const push = (c: string | null | undefined) => {
-    if (c && !out.includes(c) && out.length < 4) out.push(c);
-  };
-  push(also?.title);
-  push(action?.choice);
-  push(commandOf(entry));
-  for (const r of related) push(r.title);
-  return out;
+/** What composing an answer needs besides the entry: national facts, related entries, offers. */
+export interface AnswerContext {
+  catalogue: Pick<Catalogue, "fact" | "hotlines">;
+  related: readonly Entry[];
+  /** The other entry of a two-question message (named in the choices of a summary answer). */
+  also?: Entry | undefined;
+  offer?: OfferReason | undefined;
+  action?: FlowAction | null | undefined;
 }
 
 /** A guided flow that does what the entry describes, offered under the answer ("要我帮您在线办理…吗？"). */
@@ -91,60 +28,183 @@ export const handoffOffer: Record<OfferReason, string> = {
   distress: "想找人聊聊的话，回复“好”，我马上帮您联系工作人员。",
 };
 
-/** A catalogue answer sized for a phone: summary, the detail asked for, the next step, filled-in specifics, the source. */
-export function composeAnswer(
-  entry: Entry,
-  opts: {
-    question: string;
-    related: readonly Entry[];
-    also?: Entry | undefined;
-    offer?: OfferReason | undefined;
-    action?: FlowAction | null | undefined;
-  },
-): Reply {
-  const parts = [entry.summary.trim()];
-  const extra = detail(entry, aspectOf(opts.question));
-  if (extra) parts.push(extra);
-  parts.push(`👉 ${entry.nextStep.trim()}`);
-  // The next step usually names the flow's command already; otherwise offer it in words.
-  if (opts.action && !entry.nextStep.includes(opts.action.choice)) parts.push(opts.action.text);
-  const fields = filledFields(entry, parts.join("\n"));
-  if (fields.length) parts.push(fields.join("\n"));
-  if (opts.offer) parts.push(handoffOffer[opts.offer]);
-  if (opts.also) parts.push(`您还问到了“${opts.also.title}”，点下面的第一个选项就能看到。`);
-  parts.push(citation([entry]));
+/** Parts whose answer is a step the resident takes: the guided flow is offered under them. */
+const ACTION_PARTS: readonly Asked[] = ["summary", "prepare", "where", "online"];
+
+/** "2026-11-28" → "2026年11月28日". */
+function reviewedOn(date: string): string {
+  const [y, m, d] = date.split("-").map(Number);
+  return `${y}年${m}月${d}日`;
+}
+
+/**
+ * What to say when an entry has no such part: never a dead end, but the route that works today —
+ * the entry's own contact part when it has one, otherwise the government service hotline and a person.
+ */
+const MISSING_LEAD: Record<PartKey, string> = {
+  eligibility: "您符不符合条件，要看具体情况。",
+  prepare: "具体要带哪些材料，办理前先问清楚最省事。",
+  where: "具体在哪里办，先问一下最省事。",
+  online: "网上能不能办、在哪里办，先问一下最省事。",
+  cost: "收不收费、收多少，先问清楚最稳妥。",
+  duration: "要多长时间，各区可能不一样，先问清楚最稳妥。",
+  deadline: "有没有时间要求，先问清楚最稳妥。",
+  contact: "",
+};
+const ASK_12345 =
+  "打 12345 政务服务便民热线，告诉他们您要办的事，他们会告诉您宁波这边怎么办；也可以说“转人工”，请工作人员帮您问。";
+
+function missingPart(entry: Entry, part: PartKey): { text: string; national: readonly string[]; uses: readonly string[] } {
+  const contact = entry.parts.contact;
+  if (contact && part !== "contact") {
+    return { text: `${MISSING_LEAD[part]}\n${contact.text.trim()}`, national: contact.national, uses: contact.uses };
+  }
+  return { text: `${MISSING_LEAD[part]}${ASK_12345}`.trim(), national: ["hotline.12345"], uses: [] };
+}
+
+/** "label：value" for each specific staff have filled in (an empty one is never shown). */
+function specifics(entry: Entry, keys?: readonly string[]): string[] {
+  const fields = keys ? keys.map((k) => entry.configurable[k]).filter((f) => f !== undefined) : Object.values(entry.configurable);
+  return fields.filter((f) => f.value).map((f) => `${f.label}：${f.value}`);
+}
+
+/** The national facts an answer rests on: those named, then every hotline whose number the text gives. */
+function nationalCited(catalogue: AnswerContext["catalogue"], named: Iterable<string>, text: string): NationalFact[] {
+  const out = new Map<string, NationalFact>();
+  for (const id of named) {
+    const f = catalogue.fact(id);
+    if (f) out.set(f.id, f);
+  }
+  for (const h of catalogue.hotlines) if (numberIn(h, text)) out.set(h.id, h);
+  return [...out.values()];
+}
+
+const numberPatterns = new WeakMap<NationalFact, RegExp>();
+/** The hotline's number as a number of its own (12333 is not in 0574-123334). */
+function numberIn(h: NationalFact, text: string): boolean {
+  if (!h.number || !text.includes(h.number)) return false;
+  let re = numberPatterns.get(h);
+  if (!re) {
+    re = new RegExp(`(?<![\\d-])${h.number}(?!\\d)`);
+    numberPatterns.set(h, re);
+  }
+  return re.test(text);
+}
+
+/** "来源：《A》（2026年11月28日核对）·《居住证暂行条例》第十条" — the last line of every catalogue answer. */
+export function citation(
+  entries: readonly Pick<Entry, "title" | "lastReviewed">[],
+  national: readonly NationalFact[] = [],
+): string {
+  const own = entries.map((e) => `《${e.title}》（${reviewedOn(e.lastReviewed)}核对）`);
+  return `来源：${[...own, ...national.map((f) => f.title)].join("·")}`;
+}
+
+/** The API's `sources`: the entries best first, then the national facts. */
+export const sourcesOf = (entries: readonly Entry[], national: readonly NationalFact[] = []): Source[] => [
+  ...entries.map((e) => ({ id: e.id, title: e.title })),
+  ...national.map((f) => ({ id: f.id, title: f.title })),
+];
+
+/** A command the entry's next step tells the resident to send, e.g. 回复"我要签注" → 我要签注. */
+export function commandOf(entry: Entry): string | null {
+  const m = /[说回复发送]{1,2}\s*[“"「]([^”"」]{2,10})[”"」]/.exec(entry.nextStep);
+  return m?.[1] ?? null;
+}
+
+/**
+ * Options under an answer. A general answer offers the other question, the entry's command and
+ * related entries; a part answer offers the command and other parts of the same entry (a follow-up
+ * the topic answers), then a related entry.
+ */
+export function choicesFor(entry: Entry, asked: readonly PartKey[], ctx: AnswerContext): string[] {
+  const out: string[] = [];
+  const push = (c: string | null | undefined) => {
+    if (c && !out.includes(c) && out.length < 4) out.push(c);
+  };
+  push(ctx.also?.title);
+  push(ctx.action?.choice);
+  push(commandOf(entry));
+  if (asked.length) {
+    const others = partKeys.filter((k) => entry.parts[k] && !asked.includes(k)).slice(0, 2);
+    for (const k of others) push(partQuestions[k]);
+  }
+  for (const r of ctx.related) push(r.title);
+  return out;
+}
+
+/**
+ * A catalogue answer sized for a phone. A general question gets the summary and the next step; a
+ * question about parts leads with those parts (each under a short heading when there are
+ * several). Then the specifics staff have filled in, the guided flow or a person when that
+ * helps, and the citation: the entry with its review date, then the national facts.
+ */
+export function composeAnswer(entry: Entry, asked: readonly PartKey[], ctx: AnswerContext): Reply {
+  const blocks: string[] = [];
+  const named = new Set<string>();
+  let shown: string[] = [];
+  if (!asked.length) {
+    blocks.push(entry.summary.trim(), `👉 ${entry.nextStep.trim()}`);
+    for (const id of entry.national) named.add(id);
+    shown = specifics(entry);
+    // The next step usually names the flow's command already; otherwise offer it in words.
+    if (ctx.action && !entry.nextStep.includes(ctx.action.choice)) blocks.push(ctx.action.text);
+  } else {
+    const uses = new Set<string>();
+    for (const key of asked) {
+      const part = entry.parts[key] ?? missingPart(entry, key);
+      const text = part.text.trim();
+      blocks.push(asked.length > 1 ? `【${partHeadings[key]}】\n${text}` : text);
+      for (const id of part.national) named.add(id);
+      for (const u of part.uses) uses.add(u);
+    }
+    shown = specifics(entry, [...uses]);
+    const action = ctx.action;
+    if (action && asked.some((k) => ACTION_PARTS.includes(k)) && !blocks.join("\n").includes(action.choice)) {
+      blocks.push(`想在线办理的话，直接回复“${action.choice}”，我一步步帮您。`);
+    }
+  }
+  if (shown.length) blocks.push(shown.join("\n"));
+  if (ctx.offer) blocks.push(handoffOffer[ctx.offer]);
+  if (ctx.also && !asked.length) blocks.push(`您还问到了“${ctx.also.title}”，点下面的第一个选项就能看到。`);
+  const body = blocks.join("\n\n");
+  const national = nationalCited(ctx.catalogue, named, body);
   return {
     intent: "faq",
-    text: parts.join("\n\n"),
-    sources: sourcesOf([entry]),
-    choices: choicesFor(entry, opts.related, opts.also, opts.action ?? undefined),
+    text: `${body}\n\n${citation([entry], national)}`,
+    sources: sourcesOf([entry], national),
+    choices: choicesFor(entry, asked, ctx),
   };
 }
 
-/** An answer written by the LLM from retrieved entries: its text, then the main entry's next step, specifics and sources. */
-export function composeLlmAnswer(
-  text: string,
-  cited: readonly Entry[],
-  opts: {
-    related: readonly Entry[];
-    also?: Entry | undefined;
-    offer?: OfferReason | undefined;
-    action?: FlowAction | null | undefined;
-  },
-): Reply {
+/**
+ * An answer written by the LLM from retrieved entries: its text, then the main entry's next step
+ * (for a general question), the specifics, and the citation of every entry and national fact it
+ * rests on.
+ */
+export function composeLlmAnswer(text: string, cited: readonly Entry[], asked: readonly PartKey[], ctx: AnswerContext): Reply {
   const main = cited[0]!;
-  const parts = [text.trim(), `👉 ${main.nextStep.trim()}`];
-  if (opts.action && !main.nextStep.includes(opts.action.choice)) parts.push(opts.action.text);
-  const fields = cited.flatMap((e) => filledFields(e, parts.join("\n")));
-  if (fields.length) parts.push(fields.join("\n"));
-  if (opts.offer) parts.push(handoffOffer[opts.offer]);
-  if (opts.also) parts.push(`您还问到了“${opts.also.title}”，点下面的第一个选项就能看到。`);
-  parts.push(citation(cited));
+  const blocks = [text.trim()];
+  const named = new Set<string>();
+  if (!asked.length) {
+    blocks.push(`👉 ${main.nextStep.trim()}`);
+    for (const id of main.national) named.add(id);
+  }
+  for (const key of asked) for (const id of main.parts[key]?.national ?? []) named.add(id);
+  if (ctx.action && !blocks.join("\n").includes(ctx.action.choice)) blocks.push(ctx.action.text);
+  const shown = asked.length
+    ? specifics(main, [...new Set(asked.flatMap((k) => main.parts[k]?.uses ?? []))])
+    : cited.flatMap((e) => specifics(e));
+  if (shown.length) blocks.push(shown.join("\n"));
+  if (ctx.offer) blocks.push(handoffOffer[ctx.offer]);
+  if (ctx.also) blocks.push(`您还问到了“${ctx.also.title}”，点下面的第一个选项就能看到。`);
+  const body = blocks.join("\n\n");
+  const national = nationalCited(ctx.catalogue, named, body);
   return {
     intent: "faq",
-    text: parts.join("\n\n"),
-    sources: sourcesOf(cited),
-    choices: choicesFor(main, opts.related, opts.also, opts.action ?? undefined),
+    text: `${body}\n\n${citation(cited, national)}`,
+    sources: sourcesOf(cited, national),
+    choices: choicesFor(main, asked, ctx),
   };
 }
 
@@ -157,12 +217,56 @@ export function composeClarify(candidates: readonly Entry[]): Reply {
   };
 }
 
+function askedWords(parts: readonly Asked[]): string {
+  const words = parts.filter((p) => p !== "summary").map((p) => partHeadings[p]);
+  return words.length ? `（${words.join("、")}）` : "";
+}
+
+/** A follow-up that fits both entries of the last answer: which one? */
+export function composeClarifyTopic(candidates: readonly Entry[], parts: readonly Asked[]): Reply {
+  return {
+    intent: "clarify",
+    text: `刚才说到了${candidates.map((c) => `“${c.title}”`).join("和")}，您问的${askedWords(parts)}是哪一个？点选或回复数字就行 😊`,
+    choices: candidates.map((c) => c.title),
+  };
+}
+
+/** Topics offered when a follow-up has nothing to follow. */
+const COMMON_TOPICS = ["居住证申领", "居住登记申报", "居住证签注（续签）", "社会保险参保"];
+
+/** "要带什么" with no topic yet: ask what it is about. */
+export function composeNeedTopic(parts: readonly PartKey[]): Reply {
+  return {
+    intent: "clarify",
+    text: `您想问的是办哪件事${askedWords(parts)}？告诉我事情的名字就行，比如“居住证”“居住登记”“社保”，或者点下面的选项 😊`,
+    choices: COMMON_TOPICS,
+  };
+}
+
 /** What the assistant can help with, said whenever it cannot. */
 const CAN_HELP =
   "我可以回答在宁波居住、办事的问题：居住登记、居住证和签注、积分、孩子上学、社保、住房、就业培训、欠薪维权、看病防疫等，" +
   "也可以帮您在线办理居住登记、注销登记和居住证签注。";
 
-export function composeOutOfScope(reason: "injection" | "topic"): Reply {
+export function composeOutOfScope(reason: "injection" | "topic" | "task" | "other_city", city?: string): Reply {
+  if (reason === "other_city") {
+    const place = city ?? "外地";
+    return {
+      intent: "other_city",
+      text:
+        `不好意思，我是宁波的甬居助手，只熟悉宁波的政策，${place}的规定可能不一样，我不能拿宁波的办法来回答 🙏\n` +
+        `${place}的事，最准的是打${place}当地的 12345 政务服务便民热线问。\n` +
+        "如果您在宁波生活、或者打算来宁波，欢迎问我宁波这边怎么办。",
+    };
+  }
+  if (reason === "task") {
+    return {
+      intent: "out_of_scope",
+      text:
+        "不好意思，写代码、写文章、翻译、做作业这类事我帮不上忙 🙏 我是甬居助手，只回答在宁波居住、办事的问题。\n" +
+        `${CAN_HELP}\n有这方面的问题，直接问我就好。`,
+    };
+  }
   const lead =
     reason === "injection"
       ? "不好意思，这个要求我没办法照做 🙏 我只按甬居助手的本职来回答。"
@@ -179,14 +283,15 @@ export function composeUnknown(hint: readonly Entry[]): Reply {
   };
 }
 
-/** Signposting for words of distress: emergency numbers first, then the configured hotline, then a person. */
+/** Signposting for words of distress: emergency numbers first, then the psychological assistance hotlines, then a person. */
 export function composeDistress(counseling: Entry | undefined, offerPerson: boolean): Reply {
-  const hotline = counseling?.configurable.crisisHotline?.value;
+  const local = counseling?.configurable.crisisHotline?.value;
   const lines = [
     "听到您这么说，我很担心您。您的安全最重要。",
     "如果您现在有危险，或者有伤害自己的念头，请马上拨打 110（报警）或 120（急救），或者请身边的人陪您去最近的医院。",
+    "也可以拨打全国心理援助热线 12356，有专业的人陪您聊聊。",
   ];
-  if (hotline) lines.push(`也可以拨打心理援助热线：${hotline}，有专业的人陪您聊聊。`);
+  if (local) lines.push(`本地心理援助热线：${local}`);
   if (!offerPerson) {
     lines.push("您不是一个人，工作人员已经在安排，会尽快回复您。");
     return { intent: "distress", text: lines.join("\n") };

@@ -1,9 +1,10 @@
 import { Analyzer, type WeightedTokens } from "../nlu/analyzer.ts";
 import { Bm25Index } from "../nlu/bm25.ts";
-import { isInjection, outOfScopeTopics } from "../nlu/intents.ts";
+import { isInjection, isTask, otherCityOf, outOfScopeTopics } from "../nlu/intents.ts";
 import { domainWords } from "../nlu/lexicon.ts";
-import type { Entry } from "./schema.ts";
 import { memoizeRecent } from "../lib/memo.ts";
+import { type PartKey, type PartsAsked, partsAsked } from "./parts.ts";
+import { type Asked, type Entry, type NationalFact, partKeys } from "./schema.ts";
 
 export interface SearchHit {
   id: string;
@@ -12,16 +13,39 @@ export interface SearchHit {
   entry: Entry;
 }
 
+/** Why a message is not answered from the catalogue. */
+export type OutOfScopeReason = "injection" | "topic" | "task" | "other_city";
+
 /** What retrieval makes of a message. */
 export type Understanding =
-  /** `hits[0]` answers the (main) question; `also` is the entry a second question in the message asks about. */
-  | { kind: "answer"; hits: SearchHit[]; also?: SearchHit }
+  /**
+   * `hits[0]` answers the (main) question, with the parts it asks for (none: the general answer);
+   * `also` is the entry a second question in the message asks about. `fromTopic`: a follow-up
+   * answered from the conversation's topic.
+   */
+  | {
+      kind: "answer";
+      hits: SearchHit[];
+      parts: PartKey[];
+      also?: { hit: SearchHit; parts: PartKey[] };
+      fromTopic?: boolean;
+    }
   /** Two or three entries are about equally likely: ask which one was meant. */
   | { kind: "clarify"; candidates: SearchHit[] }
-  /** Clearly not what the assistant is for (weather, shopping, homework, "ignore your instructions"). */
-  | { kind: "out_of_scope"; reason: "injection" | "topic" }
+  /** A follow-up that fits two recent topics: ask which one (the parts wait for the answer). */
+  | { kind: "clarify_topic"; candidates: Entry[]; parts: Asked[] }
+  /** A follow-up ("要带什么") with no topic to answer from: ask what it is about. */
+  | { kind: "need_topic"; parts: PartKey[] }
+  /** Not what the assistant is for: an attack on its instructions, an off-topic subject, a task, another city. */
+  | { kind: "out_of_scope"; reason: OutOfScopeReason; city?: string }
   /** Nothing in the catalogue matches well enough. */
   | { kind: "unknown"; hits: SearchHit[] };
+
+/** The conversation's topic as retrieval needs it: the entries last answered (main first), and parts waiting for a pick. */
+export interface TopicContext {
+  entries: readonly string[];
+  pending?: readonly Asked[];
+}
 
 /** Field weights of the entry-level index: a title word says more than a word of the summary. */
 const WEIGHTS = { title: 3, keywords: 2, examples: 1, summary: 1, category: 1, details: 0.3 };
@@ -41,16 +65,40 @@ const MIN_SCORE_DESPITE_TOPIC = 10;
 const CLARIFY_RATIO = 0.95;
 /** Where a message turns to a second question. */
 const SECOND_QUESTION = /[?？!！；;]+|还有|另外|顺便问?一?下?|再问一?下?|还想问一?下?|以及|对了/;
+/**
+ * A clause that asks or requests something. In a message of several clauses, the others
+ * ("她在家带孩子", "儿子帮我打的字") are context: their words count for less than the request's.
+ */
+const ASKING = /吗|么|呢|怎|如何|哪|什么|多少|多久|几|能不能|可不可以|要不要|是不是|有没有|想|要|办|申请|请问|[?？]/;
+/** A domain word this rare (idf; 居住证 ≈ 0.4, 社保 ≈ 1.8) names a topic on its own. */
+const FIRM_TOPIC_IDF = 1.5;
+/** Weight of the words that ask for a part, next to words that name the topic. */
+const PART_WORD_WEIGHT = 0.5;
+/** Weight of the words of a context clause next to an asking one. */
+const CONTEXT_WEIGHT = 0.4;
+/**
+ * A follow-up's remaining words name a new topic only when the current topic scores below this
+ * share of the best entry for them ("投诉" after 欠薪求助 stays on it; "那签注呢" moves on).
+ */
+const TOPIC_PRIOR = 0.6;
 
-/** The loaded, indexed catalogue. Built once at start-up; every query is in-process. */
+/**
+ * The indexed catalogue: a pure function of validated entries and national facts, so staff can
+ * publish a new version and the service rebuilds it without reading any file.
+ */
 export class Catalogue {
   readonly entries: readonly Entry[];
+  readonly national: ReadonlyMap<string, NationalFact>;
+  /** National hotlines, for citing a number an answer's text names. */
+  readonly hotlines: readonly NationalFact[];
   readonly analyzer: Analyzer;
   private readonly byId: Map<string, Entry>;
   private readonly entryIndex: Bm25Index;
   private readonly exampleIndex: Bm25Index;
   /** Entry index of each document of the example index. */
   private readonly exampleOwner: number[];
+  /** Scratch scores of the example index, all zero between queries (rank is synchronous). */
+  private readonly exampleScores: Float64Array;
   /** Normalised titles, so that a chosen option ("居住证签注（续签）") maps straight to its entry. */
   private readonly titles = new Map<string, number>();
   /** Each entry's title tokens with their idf, for the title-coverage bonus. */
@@ -59,8 +107,10 @@ export class Catalogue {
   /** Whole domain words: a question containing one is about what the catalogue covers. */
   private readonly anchors = new Set<string>();
 
-  constructor(entries: readonly Entry[]) {
+  constructor(entries: readonly Entry[], national: readonly NationalFact[] = []) {
     this.entries = entries;
+    this.national = new Map(national.map((f) => [f.id, f]));
+    this.hotlines = national.filter((f) => f.number);
     this.byId = new Map(entries.map((e) => [e.id, e]));
     const terms = new Set<string>(domainWords);
     for (const e of entries) {
@@ -82,7 +132,7 @@ export class Catalogue {
           { tokens: toks([e.summary]), weight: WEIGHTS.summary },
           { tokens: toks([e.category]), weight: WEIGHTS.category },
           {
-            tokens: toks([...e.eligibility, ...e.prepare, ...e.howTo.online, ...e.howTo.inPerson, e.nextStep]),
+            tokens: toks([...partKeys.flatMap((k) => (e.parts[k] ? [e.parts[k].text] : [])), e.nextStep]),
             weight: WEIGHTS.details,
           },
         ],
@@ -97,6 +147,7 @@ export class Catalogue {
       }),
     );
     this.exampleIndex = new Bm25Index(exampleDocs);
+    this.exampleScores = new Float64Array(exampleDocs.length);
     entries.forEach((e, i) => {
       this.titles.set(this.key(a.normalize(e.title)), i);
     });
@@ -118,6 +169,10 @@ export class Catalogue {
     return this.byId.get(id);
   }
 
+  fact(id: string): NationalFact | undefined {
+    return this.national.get(id);
+  }
+
   /** The k best entries for a question, best first (only entries with some match). */
   search(text: string, k = 3): SearchHit[] {
     const normalized = this.analyzer.normalize(text);
@@ -125,16 +180,82 @@ export class Catalogue {
   }
 
   /**
-   * Decides what a message asks: the entry (or entries) to answer from, a question back when
-   * two or three are equally likely, or that it is out of scope / not understood.
+   * Decides what a message asks on its own: the entry (or entries) and parts to answer, a
+   * question back when two or three are equally likely, or that it is out of scope / not understood.
    */
   readonly understand: (text: string) => Understanding = memoizeRecent((text: string) => this.understandUncached(text));
 
+  /** A message normalised, and the parts it asks: computed once per message, shared by every decision on it. */
+  private readonly read: (text: string) => { normalized: string; asked: PartsAsked } = memoizeRecent((text: string) => {
+    const normalized = this.analyzer.normalize(text);
+    return { normalized, asked: partsAsked(normalized, { normalized: true }) };
+  });
+
+  /**
+   * The same decision inside a conversation: a message that asks for a part ("那要带什么材料",
+   * "网上能办吗", "那我老婆呢") and names no other topic is answered from the topic; a message
+   * naming a new topic replaces it.
+   */
+  understandInContext(text: string, topic: TopicContext | undefined): Understanding {
+    const base = this.understand(text);
+    if (base.kind === "out_of_scope") return base;
+    const { asked } = this.read(text);
+    if (!topic && !asked.followUp) return base;
+    const topicEntries = (topic?.entries ?? []).map((id) => this.byId.get(id)).filter((e): e is Entry => Boolean(e));
+
+    // Parts asked earlier wait for the resident to say which topic (or which entry of two).
+    if (topic?.pending?.length && !asked.parts.length && base.kind === "answer" && !base.also) {
+      const pending = topic.pending.filter((p): p is PartKey => p !== "summary");
+      return { ...base, parts: pending, fromTopic: topicEntries.some((e) => e.id === base.hits[0]!.id) };
+    }
+    if (!asked.followUp) return base;
+    if (!topicEntries.length) {
+      return base.kind === "unknown" && asked.parts.length && !this.namesTopic(asked.rest)
+        ? { kind: "need_topic", parts: asked.parts }
+        : base;
+    }
+    if (this.namesOtherTopic(asked.rest, topicEntries)) return base;
+    if (topicEntries.length > 1) {
+      return { kind: "clarify_topic", candidates: topicEntries, parts: asked.parts.length ? asked.parts : ["summary"] };
+    }
+    const entry = topicEntries[0]!;
+    return {
+      kind: "answer",
+      hits: [{ id: entry.id, title: entry.title, score: Number.POSITIVE_INFINITY, entry }],
+      parts: asked.parts,
+      fromTopic: true,
+    };
+  }
+
+  /** True when the words left of a follow-up name a catalogue topic on their own. */
+  private namesTopic(rest: string): boolean {
+    if (!rest) return false;
+    const tokens = this.analyzer.queryTokens(rest);
+    return this.isAnchored(tokens) && this.confident(this.rank(tokens), tokens);
+  }
+
+  /** True when the words left of a follow-up clearly name another entry than the topic's. */
+  private namesOtherTopic(rest: string, topic: readonly Entry[]): boolean {
+    if (!rest) return false;
+    const tokens = this.analyzer.queryTokens(rest);
+    if (!this.isAnchored(tokens)) return false;
+    const hits = this.rank(tokens);
+    if (!this.confident(hits, tokens)) return false;
+    const best = hits[0]!;
+    if (topic.some((e) => e.id === best.id)) return false;
+    const onTopic = hits.find((h) => topic.some((e) => e.id === h.id))?.score ?? 0;
+    return onTopic < TOPIC_PRIOR * best.score;
+  }
+
   private understandUncached(text: string): Understanding {
     if (isInjection(text)) return { kind: "out_of_scope", reason: "injection" };
-    const normalized = this.analyzer.normalize(text);
-    const tokens = this.analyzer.queryTokens(normalized);
-    const whole = this.rank(tokens, normalized);
+    if (isTask(text)) return { kind: "out_of_scope", reason: "task" };
+    const city = otherCityOf(text);
+    if (city) return { kind: "out_of_scope", reason: "other_city", city };
+    const { normalized, asked } = this.read(text);
+    const plain = this.analyzer.queryTokens(normalized);
+    const { tokens, whole } = this.rankRequest(text, normalized, this.partWordsLighter(asked, normalized, plain));
+    const parts = asked.parts;
     if (Number.isFinite(whole[0]?.score ?? 0)) {
       const topics = outOfScopeTopics(normalized);
       if (topics.length) {
@@ -148,24 +269,32 @@ export class Catalogue {
       }
     }
     // Below the bar: offer only near-misses as "did you mean…", never entries that merely share a word.
-    if (!this.confident(whole, tokens))
+    // Anchoring looks at every word as written: a domain word in a context clause still says the message is ours.
+    if (!this.confident(whole, plain))
       return { kind: "unknown", hits: whole.filter((h) => h.score >= HINT_MIN_SCORE).slice(0, 3) };
 
-    // Two questions in one message: answer the first, offer the other.
+    // Two questions in one message: answer both, each with the parts it asks.
     const clauses = normalized
       .split(SECOND_QUESTION)
       .map((c) => c.trim())
       .filter(Boolean);
     if (clauses.length > 1) {
-      const parts = clauses.map((c) => {
+      const found = clauses.map((c) => {
         const ts = this.analyzer.queryTokens(c);
         const hits = this.rank(ts);
-        return this.confident(hits, ts) ? hits : [];
+        return { hits: this.confident(hits, ts) ? hits : [], parts: partsAsked(c, { normalized: true }).parts };
       });
-      const main = parts.find((p) => p.length)?.[0];
-      const other = parts.map((p) => p[0]).find((h) => h && main && h.id !== main.id);
+      const mainAt = found.findIndex((f) => f.hits.length);
+      const main = found[mainAt];
+      const other = found.find((f, i) => i !== mainAt && f.hits[0] && main && f.hits[0].id !== main.hits[0]!.id);
       if (main && other) {
-        return { kind: "answer", hits: [main, ...whole.filter((h) => h.id !== main.id)].slice(0, 3), also: other };
+        const first = main.hits[0]!;
+        return {
+          kind: "answer",
+          hits: [first, ...whole.filter((h) => h.id !== first.id)].slice(0, 3),
+          parts: main.parts,
+          also: { hit: other.hits[0]!, parts: other.parts },
+        };
       }
     }
 
@@ -175,7 +304,64 @@ export class Catalogue {
       if (third && third.score >= CLARIFY_RATIO * first.score) candidates.push(third);
       return { kind: "clarify", candidates };
     }
-    return { kind: "answer", hits: whole.slice(0, 3) };
+    return { kind: "answer", hits: whole.slice(0, 3), parts };
+  }
+
+  /**
+   * Ranks a message so that its request outweighs its context. In "想给老婆也办一个居住证 她在家带孩子"
+   * or "儿子帮我打的字，积分怎么申请" the clause that asks names the topic on its own; when the
+   * description around it pulls the ranking elsewhere, its words count for less. When the asking
+   * clause alone is unclear ("健康档案还在老家，这边能重新建一份吗"), every word counts alike.
+   */
+  private rankRequest(text: string, normalized: string, plain: WeightedTokens): { tokens: WeightedTokens; whole: SearchHit[] } {
+    const whole = this.rank(plain, normalized);
+    // Latin text keeps its spaces between words of one clause: split only Chinese sentences.
+    if (/[a-z]/i.test(text) || !Number.isFinite(whole[0]?.score ?? 0)) return { tokens: plain, whole };
+    const clauses = normalized
+      .split(/[，,。；;：:]+/)
+      // A space ends a clause only between sentences ("…办一个居住证 她在家带孩子"), not between keywords ("居住证 签注 在哪里办").
+      .flatMap((c) => {
+        const pieces = c.split(/\s+/).filter(Boolean);
+        return pieces.every((p) => p.length >= 5) ? pieces : [c];
+      })
+      .filter(Boolean);
+    const asking = clauses.filter((c) => ASKING.test(c));
+    if (clauses.length < 2 || !asking.length || asking.length === clauses.length) return { tokens: plain, whole };
+    // The request's words, found in the asking clauses' text (no second segmentation); a word
+    // the text does not contain (an expansion such as 转移) goes with the request.
+    const request: WeightedTokens = new Map();
+    for (const [t, w] of plain) if (asking.some((c) => c.includes(t)) || !normalized.includes(t)) request.set(t, w);
+    if (!this.isAnchored(request)) return { tokens: plain, whole };
+    const asked = this.rank(request);
+    if (!this.confident(asked, request)) return { tokens: plain, whole };
+    const tokens: WeightedTokens = new Map();
+    for (const [t, w] of plain) tokens.set(t, request.has(t) ? w : w * CONTEXT_WEIGHT);
+    const weighted = this.rank(tokens);
+    // Only a decisive answer overrides the plain ranking: a near tie means the context mattered.
+    const [a, b] = weighted;
+    return a && a.id === asked[0]!.id && (!b || b.score < CLARIFY_RATIO * a.score)
+      ? { tokens, whole: weighted }
+      : { tokens: plain, whole };
+  }
+
+  /**
+   * Words that ask for a part (网上, 入口, 材料, 在哪里) say what to tell about a topic, not which
+   * topic: when the rest of the message names one ("积分申评 网上办理 入口"), they count for less.
+   * A message made only of them ("能不能不跑窗口在网上办") keeps them whole.
+   */
+  private partWordsLighter({ rest, parts }: PartsAsked, normalized: string, tokens: WeightedTokens): WeightedTokens {
+    if (!parts.length || !rest) return tokens;
+    // A word of the topic: found in what is left once the part words are taken out, or not in the
+    // text at all (an expansion such as 转移). Found by text, without segmenting again.
+    const inTopic = (t: string) => rest.includes(t) || !normalized.includes(t);
+    // Only a domain word that few entries share (社保, 签注, 积分申评…) names a topic firmly enough.
+    const firm = [...tokens].some(
+      ([t, w]) => w === 1 && inTopic(t) && this.anchors.has(t) && this.entryIndex.idfOf(t) >= FIRM_TOPIC_IDF,
+    );
+    if (!firm) return tokens;
+    const out: WeightedTokens = new Map();
+    for (const [t, w] of tokens) out.set(t, inTopic(t) ? w : w * PART_WORD_WEIGHT);
+    return out;
   }
 
   private isAnchored(tokens: WeightedTokens): boolean {
@@ -199,12 +385,16 @@ export class Catalogue {
       }
     }
     const scores = this.entryIndex.scores(tokens);
-    const ex = this.exampleIndex.scores(tokens);
+    // The example index is large and a question touches few of its documents: visit only those.
+    const ex = this.exampleScores;
+    const touched: number[] = [];
+    this.exampleIndex.scoresInto(tokens, ex, touched);
     const bestExample = new Float64Array(this.entries.length);
-    ex.forEach((s, d) => {
+    for (const d of touched) {
       const owner = this.exampleOwner[d]!;
-      if (s > bestExample[owner]!) bestExample[owner] = s;
-    });
+      if (ex[d]! > bestExample[owner]!) bestExample[owner] = ex[d]!;
+      ex[d] = 0;
+    }
     const hits: SearchHit[] = [];
     this.entries.forEach((e, i) => {
       if (scores[i]! <= 0) return;

@@ -1,19 +1,38 @@
 /**
- * The service catalogue: `knowledge/*.md` loaded, validated and indexed once at start-up.
- * Exports `loadCatalogue(dir)`, the `Catalogue` (get / entries / search / understand) and the
- * wording of catalogue answers.
+ * The service catalogue: entries and national facts validated and indexed. Exports
+ * `buildCatalogue(entries, national)` (a pure function: the index can be rebuilt at run time from
+ * entries stored anywhere), `loadCatalogue(dir)` (the files of `knowledge/`, read once at start-up),
+ * the `Catalogue` (get / fact / search / understand / understandInContext) and its types.
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Catalogue } from "./catalogue.ts";
-import { readEntries } from "./load.ts";
+import { CatalogueError, checkCatalogue, readEntries, readNational } from "./load.ts";
+import type { Entry, NationalFact } from "./schema.ts";
 
-export { Catalogue, type SearchHit, type Understanding } from "./catalogue.ts";
-export { CatalogueError } from "./load.ts";
-export type { Entry, Sensitivity } from "./schema.ts";
+export {
+  Catalogue,
+  type OutOfScopeReason,
+  type SearchHit,
+  type TopicContext,
+  type Understanding,
+} from "./catalogue.ts";
+export { CatalogueError, checkCatalogue, parseEntry } from "./load.ts";
+export type { Asked, ConfigurableKind, Entry, NationalFact, Part, PartKey, Sensitivity } from "./schema.ts";
+export { configurableKinds, configurableValueSchemas, partKeys } from "./schema.ts";
 
 /** The repository's `knowledge/` folder. */
 export const defaultKnowledgeDir = join(dirname(fileURLToPath(import.meta.url)), "../../knowledge");
+
+/**
+ * Indexes validated entries (from files or from stored versions). Throws a CatalogueError when
+ * they do not fit together (a related entry or a national fact that does not exist).
+ */
+export function buildCatalogue(entries: readonly Entry[], national: readonly NationalFact[]): Catalogue {
+  const problems = checkCatalogue(entries, national);
+  if (problems.length) throw new CatalogueError(problems);
+  return new Catalogue(entries, national);
+}
 
 const cache = new Map<string, Catalogue>();
 
@@ -25,7 +44,8 @@ export async function loadCatalogue(dir: string = defaultKnowledgeDir, opts: { f
   const key = resolve(dir);
   const cached = cache.get(key);
   if (cached && !opts.fresh) return cached;
-  const catalogue = new Catalogue(readEntries(key));
+  const national = readNational(key);
+  const catalogue = new Catalogue(readEntries(key, national), national);
   cache.set(key, catalogue);
   return catalogue;
 }

@@ -3,13 +3,77 @@ import { z } from "zod";
 /** Catalogue ids: lowercase dotted words, e.g. `permit.endorsement`. */
 const entryId = z.string().regex(/^[a-z]+(?:[.-][a-z]+)*$/, { error: "must look like area.topic (lowercase, dots)" });
 
+/** National fact ids: `national.permit-regulations.art10`, `hotline.12333`. */
+export const nationalIdSchema = z.string().regex(/^(?:national\.[a-z0-9-]+(?:\.[a-z0-9-]+)*|hotline\.\d{3,6})$/, {
+  error: "must look like national.… or hotline.<number>",
+});
+
 const text = z.string().trim().min(1, { error: "must not be empty" });
 
-/** A specific the seed does not give (phone, address, deadline): staff fill in `value`. */
-export const configurableFieldSchema = z.strictObject({
-  label: text,
-  value: z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? null : v), z.string().trim().nullable()),
+/**
+ * The parts of an entry residents ask about. `summary` (the general answer) is the entry's own
+ * field; these are the specific questions. Keys are shared with the evaluation files and the
+ * staff knowledge editor: never rename one.
+ */
+export const partKeys = ["eligibility", "prepare", "where", "online", "cost", "duration", "deadline", "contact"] as const;
+export type PartKey = (typeof partKeys)[number];
+/** What a question asks for: one part, or the general answer. */
+export type Asked = PartKey | "summary";
+
+/** Kinds of staff-maintained specifics; each validates its value (the knowledge editor relies on it). */
+export const configurableKinds = ["phone", "url", "address", "hours", "text"] as const;
+export type ConfigurableKind = (typeof configurableKinds)[number];
+
+const emptyToNull = (v: unknown) => (typeof v === "string" && v.trim() === "" ? null : v);
+
+/** The value schema of one kind of specific (null: not filled in yet, and then never shown). */
+export const configurableValueSchemas: Record<ConfigurableKind, z.ZodType<string>> = {
+  // 0574-87654321, 12345, +86 574 8765 4321, 0574-87654321转2, 0574-1111111、0574-2222222
+  phone: z
+    .string()
+    .trim()
+    .regex(/^[0-9+\-－()（）\s转、，,/或]+$/, { error: "must be a phone number (digits, -, +, 转, 、 only)" })
+    .refine((v) => (v.match(/\d/g) ?? []).length >= 3, { error: "must have at least three digits" }),
+  url: z
+    .string()
+    .trim()
+    .regex(/^https?:\/\/[^\s/]+\.[^\s]+$/, { error: "must be a web address starting with http:// or https://" }),
+  address: z.string().trim().min(4, { error: "must be a full address (at least 4 characters)" }),
+  hours: z
+    .string()
+    .trim()
+    .regex(/\d|全天|工作日|周[一二三四五六日末]|上午|下午|晚上|节假日/, { error: "must say when (e.g. 工作日 9:00-17:00)" }),
+  text: z.string().trim().min(1, { error: "must not be empty" }),
+};
+
+/** A specific the seed and the national facts do not give (phone, address, entry point…): staff fill in `value`. */
+export const configurableFieldSchema = z
+  .strictObject({
+    label: text,
+    kind: z.enum(configurableKinds),
+    value: z.preprocess(emptyToNull, z.string().nullable()),
+  })
+  .superRefine((field, ctx) => {
+    if (field.value === null) return;
+    const checked = configurableValueSchemas[field.kind].safeParse(field.value);
+    if (!checked.success) {
+      ctx.addIssue({ code: "custom", path: ["value"], message: checked.error.issues[0]?.message ?? "invalid value" });
+    }
+  });
+export type ConfigurableField = z.infer<typeof configurableFieldSchema>;
+
+const configurableKey = z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/, { error: "must be a camelCase key" });
+
+/**
+ * One part of an entry: a few lines a resident can act on without any specific filled in, the
+ * national facts it rests on, and the specifics (configurable keys) shown under it once filled.
+ */
+export const partSchema = z.strictObject({
+  text,
+  national: z.array(nationalIdSchema).default([]),
+  uses: z.array(configurableKey).default([]),
 });
+export type Part = z.infer<typeof partSchema>;
 
 export const sensitivities = ["wage", "dispute", "distress"] as const;
 export type Sensitivity = (typeof sensitivities)[number];
@@ -19,22 +83,25 @@ const isoDate = z.preprocess(
   z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: "must be a date YYYY-MM-DD" }),
 );
 
-/** The front matter of one `knowledge/*.md` file. */
+/** The front matter of one `knowledge/*.md` file (or one entry version stored by the knowledge editor). */
 export const entryFrontMatterSchema = z.strictObject({
   id: entryId,
   title: text,
   category: text,
+  /** The general answer: a few sentences a resident can act on. */
   summary: text,
-  eligibility: z.array(text),
-  prepare: z.array(text),
-  howTo: z.strictObject({ online: z.array(text), inPerson: z.array(text) }),
+  /** National facts the summary rests on (cited after the entry). */
+  national: z.array(nationalIdSchema).default([]),
+  parts: z.strictObject(
+    Object.fromEntries(partKeys.map((k) => [k, partSchema.optional()])) as Record<PartKey, z.ZodOptional<typeof partSchema>>,
+  ),
   nextStep: text,
   related: z.array(entryId),
   seedItems: z.array(z.number().int().min(1).max(30)).min(1, { error: "must name at least one seed item" }),
   lastReviewed: isoDate,
   examples: z.array(text).min(3, { error: "needs at least three example questions" }),
   keywords: z.array(text),
-  configurable: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), configurableFieldSchema).default({}),
+  configurable: z.record(configurableKey, configurableFieldSchema).default({}),
   sensitive: z.enum(sensitivities).optional(),
 });
 export type EntryFrontMatter = z.infer<typeof entryFrontMatterSchema>;
@@ -43,6 +110,24 @@ export type EntryFrontMatter = z.infer<typeof entryFrontMatterSchema>;
 export interface Entry extends EntryFrontMatter {
   /** The markdown body under the front matter (background for staff and the LLM). */
   body: string;
-  /** File it was loaded from, for error messages. */
+  /** Where it was loaded from (a file, or a stored version), for error messages. */
   file: string;
 }
+
+/** One national rule or hotline (knowledge/national.yml). */
+export const nationalFactSchema = z.strictObject({
+  id: nationalIdSchema,
+  /** How the citation names it: 《居住证暂行条例》第十条, 12333 人社服务热线. */
+  title: text,
+  /** A hotline's number: found in an answer's text, it cites the hotline. */
+  number: z
+    .string()
+    .regex(/^\d{3,6}$/)
+    .optional(),
+  /** A plain paraphrase (for staff and the optional LLM). */
+  says: text,
+  source: text,
+});
+export type NationalFact = z.infer<typeof nationalFactSchema>;
+
+export const nationalFileSchema = z.strictObject({ facts: z.array(nationalFactSchema).min(1) });

@@ -1,3 +1,3 @@
 /** Optional LLM (any OpenAI-compatible endpoint): grounded rewriting of retrieved entries, with fallback. */
-export { createLlm, type Llm, type LlmAnswer, validateAnswer } from "./client.ts";
+export { type AnswerFocus, chineseNumber, createLlm, type Llm, type LlmAnswer, quantitiesOf, validateAnswer } from "./client.ts";
 export { maskPersonalData } from "./mask.ts";

@@ -69,4 +69,19 @@ export class Bm25Index {
     }
     return out;
   }
+
+  /**
+   * The same scores into a caller's zeroed buffer, listing the documents touched: a query touches
+   * few of many documents, so the caller visits (and re-zeroes) only those.
+   */
+  scoresInto(tokens: ReadonlyMap<string, number>, out: Float64Array, touched: number[]): void {
+    for (const [t, weight] of tokens) {
+      const list = this.postings.get(t);
+      if (!list) continue;
+      for (const p of list) {
+        if (out[p.doc] === 0) touched.push(p.doc);
+        out[p.doc]! += weight * p.w;
+      }
+    }
+  }
 }

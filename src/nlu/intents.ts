@@ -1,4 +1,12 @@
-import { distressPatterns, injectionPatterns, outOfScopeWords } from "./lexicon.ts";
+import {
+  distressPatterns,
+  injectionPatterns,
+  ningboPlaces,
+  otherPlaces,
+  otherPlacesLatin,
+  outOfScopeWords,
+  taskPatterns,
+} from "./lexicon.ts";
 import { basicNormalize } from "./normalize.ts";
 
 /** What a message is, when it is not a catalogue question. */
@@ -153,6 +161,41 @@ export function isDistress(text: string): boolean {
 export function isInjection(text: string): boolean {
   const t = basicNormalize(text);
   return injectionPatterns.some((re) => re.test(t));
+}
+
+/** True for a request to do a task (write code or an essay, translate, homework), not a question about living in Ningbo. */
+export function isTask(text: string): boolean {
+  const t = basicNormalize(text);
+  return taskPatterns.some((re) => re.test(t));
+}
+
+const placeAlternation = [...otherPlaces].sort((a, b) => b.length - a.length).join("|");
+const latinPlaces = new RegExp(`(?<![a-z])(${Object.keys(otherPlacesLatin).join("|")})(?![a-z])`, "g");
+const PLACE = new RegExp(placeAlternation, "g");
+/** Where the resident comes from (老家, 户口, 从…来), not where the question is about. */
+const ORIGIN_BEFORE = /(?:从|来自|老家是?|老家在|回|户口在|户籍在|户口是|我是|原来在|以前在|之前在|原籍)\s*$/;
+const ORIGIN_AFTER = /^\s*(?:人|户口|户籍|老家|来的|过来|籍|的户口|那边过来|打工过来|来宁波)/;
+const STREET = /^[东南西北中]?(?:路|街|大道|巷|弄|桥|广场|公园|小区|新村)/;
+/** Moving a record between a city and Ningbo (社保转移, 迁户口): that is Ningbo's business. */
+const TRANSFER = /转移|转入|转出|转回|转到|转过|转来|转走|转社保|社保.{0,6}转|迁到|迁入|迁出|迁回|迁过|接续|带过来|带回|回老家/;
+
+/**
+ * The other city or province a question is about ("杭州的居住证怎么办", "上海积分落户"), or null
+ * when it is about Ningbo: Ningbo or one of its districts is named, the place is only the
+ * resident's origin, or the question is about moving a record between there and Ningbo.
+ */
+export function otherCityOf(text: string): string | null {
+  const t = basicNormalize(text).replace(latinPlaces, (m) => otherPlacesLatin[m] ?? m);
+  if (ningboPlaces.some((p) => t.includes(p)) || TRANSFER.test(t)) return null;
+  for (const m of t.matchAll(PLACE)) {
+    const at = m.index ?? 0;
+    // 中山东路, 北京路: a street in Ningbo named after a place.
+    if (STREET.test(t.slice(at + m[0].length))) continue;
+    if (ORIGIN_BEFORE.test(t.slice(Math.max(0, at - 6), at))) continue;
+    if (ORIGIN_AFTER.test(t.slice(at + m[0].length))) continue;
+    return m[0];
+  }
+  return null;
 }
 
 /** The out-of-scope topic words a (normalised) message contains. */

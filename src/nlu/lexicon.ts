@@ -97,6 +97,7 @@ export const domainWords: readonly string[] = [
   "网上办",
   "网上办理",
   "自主申报",
+  "刚来",
 ];
 
 /**
@@ -114,7 +115,6 @@ export const synonyms: Readonly<Record<string, string>> = {
   小孩子: "孩子",
   小孩儿: "孩子",
   小朋友: "孩子",
-  伢儿: "孩子",
   小伢儿: "孩子",
   囡囡: "孩子",
   小囡: "孩子",
@@ -136,7 +136,6 @@ export const synonyms: Readonly<Record<string, string>> = {
   血汗钱: "工资",
   辛苦钱: "工资",
   工资款: "工资",
-  不给钱: "拖欠工资",
   不发钱: "拖欠工资",
   不结钱: "拖欠工资",
   不给工资: "拖欠工资",
@@ -182,22 +181,17 @@ export const synonyms: Readonly<Record<string, string>> = {
   登记住址: "居住登记",
   申报住址: "居住登记",
   居住地址: "居住登记",
-  居注登记: "居住登记",
   居住登级: "居住登记",
   注消: "注销",
   销户: "注销",
   销掉: "注销",
-  消掉: "注销",
   // insurance and funds
-  社宝: "社保",
   设保: "社保",
   五险: "社保",
   五险一金: "社保 公积金",
   医保: "医保 社保",
   养老金: "养老保险",
   公基金: "公积金",
-  带走: "转移",
-  转过去: "转移",
   转过来: "转移",
   转回去: "转移",
   转出去: "转移",
@@ -206,11 +200,9 @@ export const synonyms: Readonly<Record<string, string>> = {
   搬出去: "搬离",
   搬家: "搬离",
   搬离: "搬离",
-  刚搬到: "刚来",
   刚搬来: "刚来",
   新搬来: "刚来",
   刚到: "刚来",
-  自行车棚: "车棚 车库",
   车棚: "车棚 车库",
   转走: "转移",
   转回: "转移",
@@ -224,10 +216,12 @@ export const synonyms: Readonly<Record<string, string>> = {
   梅毒: "梅毒 传染病",
   性病: "性病 传染病",
   流感: "流感 传染病",
+  手足口: "手足口 传染病",
+  水痘: "水痘 传染病",
+  麻疹: "麻疹 传染病",
+  诺如: "诺如 传染病",
   // first time
-  头一回: "第一次",
   头一次: "第一次",
-  首次: "第一次",
   失业救济: "失业金",
   失业补助: "失业金",
   失业补贴: "失业金",
@@ -243,8 +237,6 @@ export const synonyms: Readonly<Record<string, string>> = {
   入学: "上学",
   念书: "上学",
   // jobs
-  找活: "找工作",
-  找活干: "找工作",
   找事做: "找工作",
   找份工: "找工作",
   找工: "找工作",
@@ -254,13 +246,11 @@ export const synonyms: Readonly<Record<string, string>> = {
   被辞退: "失业",
   丢了工作: "失业",
   没工作: "失业",
-  没活干: "失业",
   // health
   打疫苗: "疫苗 预防接种",
   打预防针: "疫苗 预防接种",
   预防针: "疫苗 预防接种",
   防疫针: "疫苗 预防接种",
-  打针: "疫苗",
   怀上: "怀孕",
   有喜: "怀孕",
   大肚子: "怀孕",
@@ -279,54 +269,78 @@ export const synonyms: Readonly<Record<string, string>> = {
   能干嘛: "用处",
   能干啥: "用处",
   有什么好处: "好处",
-  有啥好处: "好处",
   // online
-  不用跑腿: "网上办",
   少跑腿: "网上办",
-  跑腿: "跑",
   手机上办: "网上办",
   线上办: "网上办",
   在线办: "网上办",
   不用跑: "网上办",
-  // dialect (Ningbo/Shanghai wu, Sichuan, northern, Cantonese) and chat style
+};
+
+/**
+ * Dialect and colloquial function words → Mandarin: pronouns, question words, negation,
+ * particles and a few everyday verbs of the ways residents write (Wu as spoken in Ningbo,
+ * Shanghai and Hangzhou; Northern and Southwestern Mandarin; Cantonese; chat spelling). A grammar
+ * table covering each dialect's common forms, not vocabulary picked from questions: content words
+ * belong in `synonyms`. Applied in the same pass as the synonyms, longest match first.
+ */
+export const dialectWords: Readonly<Record<string, string>> = {
+  // Wu: pronouns, question words, negation, particles
   阿拉: " 我 ",
   侬: " 你 ",
+  伊拉: " 他们 ",
+  啥人: "谁",
+  啥地方: "哪里",
+  哪能: "怎么",
+  哪能办: "怎么办",
+  勿: "不",
+  覅: "不要",
   伐: "吗",
   屋里厢: "家里",
   屋里: "家里",
+  屋头: "家里",
   晓得: "知道",
-  啥子: "什么",
-  啥: "什么",
-  咋整: "怎么办",
-  咋办: "怎么办",
-  咋弄: "怎么办",
-  咋个: "怎么",
+  寻: "找",
+  // …where 寻 keeps its Mandarin sense (寻求, and the words of distress, which are read unmapped).
+  寻求: "寻求",
+  寻找: "找",
+  寻死: "寻死",
+  寻工作: "找工作",
+  寻生活: "找工作",
+  // Northern and Southwestern Mandarin
   咋: "怎么",
+  咋整: "怎么办",
+  咋个: "怎么",
   怎么整: "怎么办",
   怎么弄: "怎么办",
   怎么搞: "怎么办",
+  啥子: "什么",
+  啥: "什么",
+  嘛子: "什么",
+  么子: "什么",
+  哪儿: "哪里",
+  这儿: "这里",
+  那儿: "那里",
+  哪块: "哪里",
+  哪搭: "哪里",
+  哪旮旯: "哪里",
+  哪个地方: "哪里",
   俺们: " 我们 ",
   俺: " 我 ",
-  寻: "找",
-  寻求: "寻求",
-  寻死: "寻死",
-  寻份工作: "找工作",
-  寻工作: "找工作",
-  寻生活: "找工作",
+  // Cantonese
   点样: "怎么",
   点办: "怎么办",
   乜嘢: "什么",
+  咩: "什么",
   边度: "哪里",
+  边个: "谁",
   冇: "没有",
   唔: "不",
   嘅: "的",
   喺: "在",
+  系唔系: "是不是",
   老细: "老板",
-  哪儿: "哪里",
-  哪块: "哪里",
-  哪搭: "哪里",
-  啥地方: "哪里",
-  哪个地方: "哪里",
+  // chat spelling
   木有: "没有",
   肿么: "怎么",
   神马: "什么",
@@ -341,7 +355,14 @@ export const tokenExpansions: Readonly<Record<string, readonly string[]>> = {
   迁: ["转移"],
   娃: ["孩子"],
   钱: ["费用"],
+  吵: ["纠纷"],
 };
+
+/**
+ * A verb of moving with a directional complement (转过去, 转回老家, 迁出, 带走, 带回去) moves a
+ * record from one place to another: it also stands for 转移, however jieba cut it.
+ */
+export const transferVerb = /^(?:转|迁|带)(?:过|回|出|走|到|入|进)/;
 
 /** English words and phrases → catalogue words (a question may be asked in English). */
 export const english: Readonly<Record<string, string>> = {
@@ -590,6 +611,31 @@ export const english: Readonly<Record<string, string>> = {
   paperwork: "证明材料",
   "how to": "怎么",
   where: "哪里",
+  "how much": "多少钱",
+  cost: "费用",
+  costs: "费用",
+  fee: "费用",
+  fees: "费用",
+  "how long": "多久",
+  deadline: "期限",
+  contact: "联系方式",
+  phone: "手机",
+  "phone number": "电话",
+  "phone numbers": "电话",
+  telephone: "电话",
+  police: "派出所",
+  "police station": "派出所",
+  digital: "电子",
+  version: "版",
+  "not pay": "拖欠工资",
+  "not paying": "拖欠工资",
+  hotline: "热线",
+  website: "网站",
+  eligible: "条件",
+  eligibility: "条件",
+  requirements: "条件",
+  requirement: "条件",
+  "who can": "谁可以",
   weather: "天气",
   rain: "下雨",
   stock: "股票",
@@ -743,3 +789,57 @@ export const homeProvinces: readonly string[] = (
   "安徽 河南 四川 贵州 江西 湖南 湖北 云南 甘肃 山东 河北 山西 陕西 广西 重庆 福建 江苏 黑龙江 吉林 辽宁 " +
   "内蒙古 新疆 西藏 青海 宁夏 海南 广东 天津 北京 上海 温州 台州 金华 丽水 衢州 绍兴"
 ).split(" ");
+
+/** Ningbo and its districts and counties: a message naming one is about Ningbo. */
+export const ningboPlaces: readonly string[] = (
+  "宁波 甬城 海曙 江北 镇海 北仑 鄞州 奉化 余姚 慈溪 宁海 象山 ningbo " +
+  // "here": the resident asks about where they live now (安徽的医保在这边能用吗).
+  "这边 这里 本地 本市 我们这"
+).split(" ");
+
+/**
+ * Other cities and provinces residents ask about. A question about their policy is not for this
+ * assistant (it answers for Ningbo), unless the place is only where the resident comes from.
+ */
+export const otherPlaces: readonly string[] = (
+  "北京 上海 天津 重庆 广州 深圳 杭州 南京 苏州 无锡 常州 南通 徐州 扬州 武汉 成都 西安 郑州 长沙 合肥 福州 厦门 泉州 " +
+  "济南 青岛 烟台 沈阳 大连 哈尔滨 长春 石家庄 太原 南昌 昆明 贵阳 南宁 海口 三亚 兰州 西宁 银川 乌鲁木齐 拉萨 呼和浩特 " +
+  "东莞 佛山 珠海 惠州 温州 绍兴 嘉兴 湖州 金华 台州 丽水 衢州 舟山 义乌 香港 澳门 台湾 " +
+  "江苏 安徽 山东 河南 河北 湖北 湖南 江西 福建 广东 广西 四川 贵州 云南 陕西 山西 甘肃 青海 黑龙江 吉林 辽宁 " +
+  "内蒙古 新疆 西藏 宁夏 海南"
+).split(" ");
+
+/** Latin spellings of other places (English or pinyin questions). */
+export const otherPlacesLatin: Readonly<Record<string, string>> = {
+  beijing: "北京",
+  shanghai: "上海",
+  tianjin: "天津",
+  chongqing: "重庆",
+  guangzhou: "广州",
+  shenzhen: "深圳",
+  hangzhou: "杭州",
+  nanjing: "南京",
+  suzhou: "苏州",
+  wuhan: "武汉",
+  chengdu: "成都",
+  "xi'an": "西安",
+  xian: "西安",
+  wenzhou: "温州",
+  shaoxing: "绍兴",
+  "hong kong": "香港",
+};
+
+/**
+ * Requests to do a task rather than ask about living in Ningbo: write code or an essay, translate,
+ * solve homework. Declined politely whatever words they contain.
+ */
+export const taskPatterns: readonly RegExp[] = [
+  // Asked of the assistant ("帮我写…", "写一首…"), not told about someone ("孩子没地方写作业").
+  /(?:^|帮我|给我|替我|帮忙|请你?|麻烦你?|你能|你可以|你会|能不能|可不可以|可以)(?:帮我|给我)?(?:写|编写|编|改写|润色|生成|画|设计)(?:一|个|一个|篇|一篇|首|一首|段|一段|份|一份|下|一下|些|几个)?.{0,10}?(?:代码|程序|脚本|爬虫|函数|网页|网站|小程序|app|作文|文章|论文|诗|歌词|小说|故事|作业|邮件|周报|日报|总结|简历|文案|ppt|excel|请假条|检讨|演讲稿|情书)/,
+  /(?:^|帮我|给我|替我|帮忙|请你?|麻烦你?|你能|你可以|能不能|可不可以)做(?:一|个|一个|份|一份|下|一下)?.{0,6}?(?:作业|ppt|excel|网页|网站|小程序|app|程序|数学题)/,
+  /^(?:请|帮我|麻烦你?|给我|帮忙)?.{0,4}(?:翻译|译成|翻成)|中译英|英译中/,
+  /(?:解|算|求)(?:一下|一道|这道|这个)?.{0,8}(?:数学题|方程|题目|微积分|导数)/,
+  /(?:数学题|方程|应用题|作业题|这道题).{0,6}(?:怎么解|怎么做|怎么算|答案|求解)/,
+  /^(?:please\s+)?(?:write|translate|code|solve|calculate|compute|generate|summari[sz]e)\b/,
+  /python|javascript|java|c\+\+|sql|html|爬虫|编程/,
+];

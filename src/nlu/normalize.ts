@@ -1,10 +1,14 @@
 import * as OpenCC from "opencc-js";
 import { pinyin } from "pinyin-pro";
-import { english, homeProvinces, pinyinSingles, synonyms } from "./lexicon.ts";
+import { dialectWords, english, homeProvinces, pinyinSingles, synonyms } from "./lexicon.ts";
 import { isCommonWord } from "./segment.ts";
 import { memoizeRecent } from "../lib/memo.ts";
 
-const toSimplified = OpenCC.Converter({ from: "twp", to: "cn" });
+/**
+ * Characters only, never Taiwan phrases: "twp" would also rewrite mainland words written in
+ * Traditional script (檔案 → 文档, 程序 → 进程), and the catalogue uses the mainland ones.
+ */
+const toSimplified = OpenCC.Converter({ from: "tw", to: "cn" });
 /** Characters that exist only in Traditional script are rare in Simplified text: skip OpenCC when none could be. */
 const MAYBE_TRADITIONAL = /[\u3400-\u9fff\uf900-\ufaff]/;
 
@@ -19,11 +23,15 @@ export const basicNormalize = memoizeRecent(normalizeUncached);
 function normalizeUncached(text: string): string {
   let t = text.normalize("NFKC").toLowerCase();
   if (MAYBE_TRADITIONAL.test(t)) t = toSimplified(t);
-  return t
-    .replace(EMOJI, " ")
-    .replace(/[“”"'‘’`]/g, " ")
-    .replace(/\s+/g, " ")
-    .trim();
+  return (
+    t
+      .replace(EMOJI, " ")
+      // "hasn't paid" → "has not paid", before quotes go: negation matters to the English phrases.
+      .replace(/n['’]t\b/g, " not")
+      .replace(/[“”"'‘’`]/g, " ")
+      .replace(/\s+/g, " ")
+      .trim()
+  );
 }
 
 function escapeRegExp(s: string): string {
@@ -39,6 +47,8 @@ function replacer(map: Readonly<Record<string, string>>, wordBoundaries: boolean
   return (text) => text.replace(re, (m) => (wordBoundaries ? ` ${map[m]} ` : (map[m] ?? m)));
 }
 
+/** Dialect and colloquial function words first, so the synonyms see Mandarin (寻份工作 → 找份工作 → 找工作). */
+const applyDialect = replacer(dialectWords, false);
 const applySynonyms = replacer(
   {
     ...Object.fromEntries(
@@ -91,6 +101,9 @@ function readingOf(ch: string): string {
 function wordReading(word: string): string {
   return pinyin(word, { toneType: "none", type: "array", v: true }).join("");
 }
+
+/** Numerals: never the typo in a homophone correction. */
+const NUMERALS = new Set("零〇一二两三四五六七八九十百千万");
 
 interface TrieNode {
   next: Map<string, TrieNode>;
@@ -161,7 +174,7 @@ export class Normalizer {
     let t = basicNormalize(text);
     if (/[a-z]/.test(t)) t = this.latin(t);
     t = this.fixTypos(t);
-    t = applySynonyms(t);
+    t = applySynonyms(applyDialect(t));
     return t.replace(/\s+/g, " ").trim();
   }
 
@@ -255,15 +268,19 @@ export class Normalizer {
           for (let k = 0; k < len; k++) {
             const ch = chars[i + k]!;
             if (ch === c.chars[k]) same++;
-            else if (readingOf(ch) !== c.readings[k]) {
+            // A numeral is what the resident meant (建一份 is not 建议份).
+            else if (NUMERALS.has(ch) || readingOf(ch) !== c.readings[k]) {
               sounds = false;
               break;
             }
           }
           if (!sounds) continue;
           // The word itself, or a typo sharing enough characters that is not an everyday word.
+          // A two-character window whose second character starts an everyday word with the next
+          // one straddles a word boundary (报住址 is 报 + 住址, not 包住 + 址).
           const word = chars.slice(i, i + len).join("");
-          if (same === len || (same >= Math.ceil(len / 2) && !(len === 2 && isCommonWord(word)))) {
+          const straddles = len === 2 && i + 2 < chars.length && isCommonWord(chars[i + 1]! + chars[i + 2]!);
+          if (same === len || (same >= Math.ceil(len / 2) && !(len === 2 && (isCommonWord(word) || straddles)))) {
             out += c.word;
             i += len;
             continue outer;

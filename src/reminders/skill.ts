@@ -5,7 +5,7 @@ import type { Reply } from "../domain/types.ts";
 import { checkDate, checkPermitOrId } from "../flows/validators.ts";
 import { hashIdNumber } from "../lib/crypto.ts";
 import { addYear, chineseDate, daysBetween, localDate } from "../domain/calendar.ts";
-import { permitLabel } from "./wording.ts";
+import { endorsementRules, permitLabel } from "./wording.ts";
 
 export interface ReminderSkillDeps {
   permits: PermitRepo;
@@ -77,7 +77,7 @@ export function reminderSkill(deps: ReminderSkillDeps): Skill {
       {
         intent: "reminder_setup",
         text:
-          `${prefix}好的！我可以在居住证签注截止前 30 天、7 天和 1 天提醒您，过期了也会告诉您怎么补办。\n` +
+          `${prefix}好的！我可以在居住证签注${endorsementRules.stages}提醒您，过期了也会告诉您怎么补办。\n` +
           "为此我需要保存您的居住证号码（如果发的是身份证号，只保存加密后的校验值，不保存号码本身）和签注截止日期，" +
           "只用来给您发签注提醒；随时回复“退订提醒”就不再发送。\n您同意吗？",
         choices: CONSENT_CHOICES,
@@ -112,14 +112,14 @@ export function reminderSkill(deps: ReminderSkillDeps): Skill {
     if (daysLeft < 0) {
       text =
         `已登记。按您说的日期，${label}的签注截止日是 ${date}，已经过了。\n` +
-        "过期没签注的居住证会暂停使用，补办签注后才能恢复；连续居住的年限也会从头重新计算。" +
+        `${endorsementRules.late}。` +
         "请尽快补办：回复“我要签注”，我带您在线办理。\n如果日期记错了，再说一次“提醒我签注”重新登记就行。";
     } else if (daysLeft <= 30) {
       text =
         `登记好了！${label}的签注截止日是 ${date}，现在已经可以办理签注了——回复“我要签注”，我带您在线办理。\n` +
         "在截止日前我还会再提醒您。";
     } else {
-      text = `登记好了！${label}的签注截止日是 ${date}。我会在截止前 30 天、7 天和 1 天提醒您，请留意消息。`;
+      text = `登记好了！${label}的签注截止日是 ${date}。我会在${endorsementRules.stages}提醒您，请留意消息。`;
     }
     if (wasOptedOut) text += "\n（您之前退订过提醒，现在已经为您重新打开。）";
     text += "\n不想再收到提醒，随时回复“退订提醒”。";
@@ -163,7 +163,7 @@ export function reminderSkill(deps: ReminderSkillDeps): Skill {
             "reminder_consent_declined",
             {
               intent: "reminder_consent_declined",
-              text: "好的，不登记也没关系。签注可以在截止日前一个月内办理，记得按时去办哦。",
+              text: `好的，不登记也没关系。签注要在${endorsementRules.when}办，记得按时去办哦。`,
             },
             undefined,
           );
@@ -263,7 +263,7 @@ export function reminderSkill(deps: ReminderSkillDeps): Skill {
           {
             intent: "reminders_opt_in",
             text: registered
-              ? "好的，已为您打开签注提醒，签注截止前 30 天、7 天和 1 天我会提醒您。"
+              ? `好的，已为您打开签注提醒，签注${endorsementRules.stages}我会提醒您。`
               : "好的，已为您打开签注提醒。想登记居住证，私聊我说“提醒我签注”就行。",
           },
           undefined,

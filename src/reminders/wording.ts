@@ -7,7 +7,23 @@ export function permitLabel(permitNumber: string): string {
   return `您的居住证（编号尾号 ${permitNumber.slice(-4)}）`;
 }
 
-const HOW_TO = "回复“我要签注”，我带您在线办理；也可以带上居住证和身份证，到居住地的派出所或社区（村）服务站办理。";
+/**
+ * The endorsement rules of 《居住证暂行条例》第十条, worded once: the reminders, the reminder
+ * chat and the catalogue entry (knowledge/permit.endorsement.md) say them the same way
+ * (tests/reminders/wording.test.ts checks the entry against these).
+ */
+export const endorsementRules = {
+  /** When: the month before each full year. */
+  when: "每满一年之前的一个月内",
+  /** Where: the police station or the community service body it entrusted. */
+  where: "居住地的派出所或它委托的社区服务机构",
+  /** What happens when late. */
+  late: "过了时间没签注，居住证会暂停使用；补办签注后恢复使用，但连续居住的年限从补签那天起重新算",
+  /** When the reminders go. */
+  stages: "截止前 30 天、7 天和 1 天",
+} as const;
+
+const HOW_TO = `回复“我要签注”，我带您在线办理；也可以带上居住证和身份证，到${endorsementRules.where}办理。`;
 const STOP = "（不想再收到签注提醒，回复“退订提醒”即可。）";
 
 /** The reminder a resident receives for a stage. Dates are absolute: a held message stays true. */
@@ -26,13 +42,12 @@ export function reminderText(stage: ReminderStage, p: { holderName: string; perm
     case "d1":
       return (
         `【居住证签注提醒】${hello}${label}的签注截止日是 ${date}，就在眼前了，请务必在这天之前办好。` +
-        `过了截止日还没签注，居住证会暂停使用。\n${HOW_TO}\n${STOP}`
+        `${endorsementRules.late}。\n${HOW_TO}\n${STOP}`
       );
     case "overdue":
       return (
         `【居住证签注提醒】${hello}${label}的签注截止日 ${date} 已经过了，还没有签注。\n` +
-        "过期没签注的居住证会暂停使用，补办签注后才能恢复；连续居住的年限也会从头重新计算，" +
-        "可能影响积分、孩子入学等看居住年限的事。\n" +
+        `${endorsementRules.late}，可能影响积分、孩子上学等看居住年限的事。\n` +
         `现在补办还来得及：${HOW_TO}\n${STOP}`
       );
   }

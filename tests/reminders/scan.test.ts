@@ -51,7 +51,7 @@ describe("reminder stages and the catch-up rule", () => {
       d30: ["还有一个月左右", "我要签注", "退订提醒"],
       d7: ["只剩一周左右"],
       d1: ["就在眼前", "暂停使用"],
-      overdue: ["已经过了", "暂停使用", "连续居住的年限也会从头重新计算", "回复“我要签注”"],
+      overdue: ["已经过了", "暂停使用", "连续居住的年限从补签那天起重新算", "回复“我要签注”"],
     };
     for (const [days, stage] of cases) {
       const got = hook.received(`u-boundary${days}`);

@@ -1,20 +1,23 @@
 import { flowOfferFor } from "../../flows/triggers.ts";
 import type { Effect } from "../../domain/effects.ts";
 import {
-  type OfferReason,
+  type AnswerContext,
   composeAnswer,
   composeClarify,
+  composeClarifyTopic,
   composeDistress,
   composeFeedbackThanks,
   composeLlmAnswer,
+  composeNeedTopic,
   composeOutOfScope,
   composeUnknown,
 } from "../../knowledge/answer.ts";
-import type { Catalogue, Entry, SearchHit } from "../../knowledge/index.ts";
+import type { Catalogue, Entry, PartKey, SearchHit, TopicContext } from "../../knowledge/index.ts";
 import type { Llm } from "../../llm/index.ts";
 import { detectIntent, isDistress } from "../../nlu/intents.ts";
 import type { DialogOutcome, DialogTurn, Skill } from "../dialog.ts";
-import type { ConversationState } from "../state.ts";
+import type { ConversationState, Topic } from "../state.ts";
+import type { Reply, Source } from "../../domain/types.ts";
 
 export interface FaqDeps {
   catalogue: Catalogue;
@@ -26,6 +29,19 @@ const COUNSELING = "community.counseling";
 /** Entries retrieved alongside the main one that the LLM may also draw on. */
 const LLM_CONTEXT = 3;
 
+/**
+ * How long a topic lasts. A resident asking about one errand sends the next question within
+ * minutes; half an hour later a bare "要带什么" is more likely about something new, and answering
+ * it from an old topic would mislead. The same window as an unfinished reminder set-up.
+ */
+export const TOPIC_TTL_MS = 30 * 60 * 1000;
+
+/** The topic while it lasts. */
+export function liveTopic(state: ConversationState, now: number): Topic | undefined {
+  const t = state.topic;
+  return t && now - t.at < TOPIC_TTL_MS ? t : undefined;
+}
+
 function recordEffect(catalogue: Catalogue, question: string): Effect {
   const normalized = catalogue.analyzer.normalize(question);
   return { type: "unanswered.record", question, normalized };
@@ -35,60 +51,106 @@ function relatedOf(catalogue: Catalogue, entry: Entry): Entry[] {
   return entry.related.map((id) => catalogue.get(id)).filter((e): e is Entry => Boolean(e));
 }
 
+/** Entry sources only: 有用/没用 feedback is about entries, not the national facts cited with them. */
+function entrySources(catalogue: Catalogue, replies: readonly Reply[]): Source[] {
+  return replies.flatMap((r) => r.sources ?? []).filter((s) => catalogue.get(s.id));
+}
+
 /**
  * Policy answers from the catalogue. Answers any catalogue question whatever the state (a guided
- * flow calls `dialog.respondTo(turn, "flows")` for a question asked midway), asks back when two
- * or three entries are equally likely, refuses what is out of scope, and records every question
- * it could not answer for staff.
+ * flow calls `dialog.respondTo(turn, "flows")` for a question asked midway) and the follow-ups
+ * of the conversation's topic with the part asked; asks back when two or three entries are
+ * equally likely or a follow-up fits two topics; declines what is out of scope (other cities,
+ * tasks); records every question it could not answer for staff.
  */
 export function faqSkill({ catalogue, llm }: FaqDeps): Skill {
-  async function answer(turn: DialogTurn, hits: SearchHit[], also?: SearchHit): Promise<DialogOutcome> {
-    const alsoEntry = also?.entry;
+  function context(entry: Entry, also?: Entry): AnswerContext {
+    return { catalogue, related: relatedOf(catalogue, entry), also, offer: entry.sensitive, action: flowOfferFor([entry.id]) };
+  }
+
+  /**
+   * Retrieval answers depend only on the entry, the parts and the other entry asked about: composed
+   * once per catalogue and reused (read-only), as the entries themselves are.
+   */
+  const composed = new Map<string, Reply>();
+  function retrievalAnswer(entry: Entry, parts: readonly PartKey[], also?: Entry): Reply {
+    const key = `${entry.id}|${parts.join(",")}|${also?.id ?? ""}`;
+    let reply = composed.get(key);
+    if (!reply) {
+      reply = composeAnswer(entry, parts, context(entry, also));
+      if (composed.size >= 4096) composed.clear();
+      composed.set(key, reply);
+    }
+    return reply;
+  }
+
+  async function answer(
+    turn: DialogTurn,
+    hits: SearchHit[],
+    parts: PartKey[],
+    also?: { hit: SearchHit; parts: PartKey[] },
+    fromTopic = false,
+  ): Promise<DialogOutcome> {
     let main = hits[0]!.entry;
-    let reply = composeAnswer(main, {
-      question: turn.text,
-      related: relatedOf(catalogue, main),
-      also: alsoEntry,
-      offer: main.sensitive,
-      action: flowOfferFor([main.id]),
-    });
+    const alsoEntry = also?.hit.entry;
+    let reply = retrievalAnswer(main, parts, alsoEntry);
+    let action = flowOfferFor([main.id]);
     if (llm) {
-      const context = hits.slice(0, LLM_CONTEXT);
-      const written = await llm.answer(
-        turn.text,
-        context.map((h) => h.entry),
-      );
+      const entries = hits.slice(0, LLM_CONTEXT).map((h) => h.entry);
+      const national = [...new Set([...main.national, ...parts.flatMap((k) => main.parts[k]?.national ?? [])])]
+        .map((id) => catalogue.fact(id))
+        .filter((f) => f !== undefined);
+      const written = await llm.answer(turn.text, entries, { parts, national, ...(fromTopic ? { topic: main.title } : {}) });
       if (written) {
         // Best first: the retrieval order of the entries the model cited.
-        const cited = context.filter((h) => written.cites.includes(h.id)).map((h) => h.entry);
+        const cited = entries.filter((e) => written.cites.includes(e.id));
         main = cited[0]!;
-        reply = composeLlmAnswer(written.text, cited, {
-          related: relatedOf(catalogue, main),
-          also: alsoEntry,
-          offer: main.sensitive,
-          action: flowOfferFor(cited.map((e) => e.id)),
-        });
+        action = flowOfferFor(cited.map((e) => e.id));
+        reply = composeLlmAnswer(written.text, cited, parts, { ...context(main, alsoEntry), action });
       }
     }
-    const offer: OfferReason | undefined = main.sensitive;
+    const replies = [reply];
+    // The second question of the message: answered too, with its own citation.
+    if (alsoEntry) replies.push(retrievalAnswer(alsoEntry, also!.parts));
+    const offer = main.sensitive;
+    const topic: Topic = {
+      entries: [main.id, ...(alsoEntry ? [alsoEntry.id] : [])],
+      parts: parts.length ? parts : ["summary"],
+      ...(action ? { flow: action.choice, flowAsked: reply.text.includes(action.text) } : {}),
+      at: turn.now,
+    };
     const state: ConversationState = {
       ...turn.state,
       misunderstood: 0,
-      lastSources: reply.sources,
+      topic,
+      lastSources: entrySources(catalogue, replies),
       offer: offer ? "handoff" : undefined,
       offerReason: offer,
     };
-    return { intent: "faq", replies: [reply], state };
+    return { intent: "faq", replies, state };
+  }
+
+  function declined(turn: DialogTurn, reply: Reply, extra: Partial<ConversationState> = {}): DialogOutcome {
+    return {
+      intent: reply.intent,
+      replies: [reply],
+      state: { ...turn.state, lastSources: undefined, topic: undefined, ...extra },
+      effects: [recordEffect(catalogue, turn.text)],
+    };
   }
 
   return {
     name: "faq",
     async handle(turn: DialogTurn): Promise<DialogOutcome | null> {
       if (turn.kind !== "text" || !turn.text) return null;
-      const u = catalogue.understand(turn.text);
+      const topic = liveTopic(turn.state, turn.now);
+      const ctx: TopicContext | undefined = topic
+        ? { entries: topic.entries, pending: topic.pending as TopicContext["pending"] }
+        : undefined;
+      const u = catalogue.understandInContext(turn.text, ctx);
       switch (u.kind) {
         case "answer":
-          return answer(turn, u.hits, u.also);
+          return answer(turn, u.hits, u.parts, u.also, u.fromTopic);
         case "clarify": {
           const picked = llm
             ? await llm.choose(
@@ -97,27 +159,44 @@ export function faqSkill({ catalogue, llm }: FaqDeps): Skill {
               )
             : null;
           const hit = picked ? u.candidates.find((c) => c.id === picked) : undefined;
-          if (hit) return answer(turn, [hit, ...u.candidates.filter((c) => c !== hit)]);
+          if (hit) return answer(turn, [hit, ...u.candidates.filter((c) => c !== hit)], []);
+          // The candidates become the topic: a follow-up before the pick ("那要带什么") asks which one.
           return {
             intent: "clarify",
             replies: [composeClarify(u.candidates.map((c) => c.entry))],
-            state: { ...turn.state, misunderstood: 0, lastSources: undefined },
+            state: {
+              ...turn.state,
+              misunderstood: 0,
+              lastSources: undefined,
+              topic: { entries: u.candidates.map((c) => c.id), parts: [], at: turn.now },
+            },
           };
         }
+        case "clarify_topic":
+          return {
+            intent: "clarify",
+            replies: [composeClarifyTopic(u.candidates, u.parts)],
+            state: { ...turn.state, misunderstood: 0, lastSources: undefined, topic: { ...topic!, pending: u.parts } },
+          };
+        case "need_topic":
+          return {
+            intent: "clarify",
+            replies: [composeNeedTopic(u.parts)],
+            state: {
+              ...turn.state,
+              misunderstood: 0,
+              lastSources: undefined,
+              topic: { entries: [], parts: [], pending: u.parts, at: turn.now },
+            },
+          };
         case "out_of_scope":
-          return {
-            intent: "out_of_scope",
-            replies: [composeOutOfScope(u.reason)],
-            state: { ...turn.state, lastSources: undefined },
-            effects: [recordEffect(catalogue, turn.text)],
-          };
+          return declined(turn, composeOutOfScope(u.reason, u.city));
         case "unknown":
-          return {
-            intent: "fallback",
-            replies: [composeUnknown(u.hits.filter((h) => h.score > 0).map((h) => h.entry))],
-            state: { ...turn.state, lastSources: undefined, misunderstood: turn.state.misunderstood + 1 },
-            effects: [recordEffect(catalogue, turn.text)],
-          };
+          return declined(turn, composeUnknown(u.hits.filter((h) => h.score > 0).map((h) => h.entry)), {
+            misunderstood: turn.state.misunderstood + 1,
+            // A message not understood leaves the topic as it was: the next follow-up still fits.
+            topic: turn.state.topic,
+          });
       }
     },
   };
@@ -147,8 +226,8 @@ export function feedbackSkill(): Skill {
 }
 
 /**
- * Words of distress or self-harm: immediate signposting (emergency numbers, the crisis hotline
- * when staff filled it in) and an offer of a person — before anything else, even mid-flow.
+ * Words of distress or self-harm: immediate signposting (emergency numbers, the crisis hotlines)
+ * and an offer of a person — before anything else, even mid-flow.
  */
 export function safetySkill(catalogue: Catalogue): Skill {
   return {
