@@ -52,7 +52,7 @@ export class EvalService {
       LOG_LEVEL: "silent",
       REMINDER_QUIET_HOURS: "",
       STAFF_ADMIN_USERNAME: "admin",
-      STAFF_ADMIN_PASSWORD: "admin-password-1",
+      STAFF_ADMIN_PASSWORD: "harbour-lantern-73",
       RATE_LIMIT_PER_MINUTE: "1000000",
     });
     // A fixed Saturday morning: office hours and topics behave the same on every run.
