@@ -39,7 +39,8 @@ function printQuestions(
   file: string,
   r: QuestionReport,
   targets: { top1: number; top3?: number; declined: number },
-, showMisses = true): boolean {
+  showMisses = true,
+): boolean {
   const top1 = rate(r.top1, r.inScope);
   const top3 = rate(r.top3, r.inScope);
   const declined = rate(r.declined, r.outOfScope);
@@ -122,8 +123,7 @@ try {
         await service.questions(readEvalSet(evalFiles.test)),
         EVAL_TARGETS.test,
         showBlindMisses,
-      ) &&
-      pass;
+      ) && pass;
   }
   if (wants("followups-dev") && existsSync(evalFiles.followUpsDev)) {
     pass =
