@@ -18,7 +18,7 @@ const audienceSchema = z
   })
   .strict();
 
-const progressSchema = z.object({
+export const progressSchema = z.object({
   id: z.string(),
   text: z.string(),
   audience: z.object({ channel: z.string().optional(), district: z.string().optional() }),
@@ -31,6 +31,20 @@ const progressSchema = z.object({
   unknown: z.number(),
   createdBy: z.string().nullable(),
   createdAt: z.number(),
+});
+
+export const deliveryItemSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  channel: z.string(),
+  status: z.string(),
+  text: z.string(),
+  attempts: z.number(),
+  lastError: z.string().nullable(),
+  broadcastId: z.string().nullable(),
+  conversationId: z.string().nullable(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
 });
 
 const view = (p: BroadcastProgress): z.infer<typeof progressSchema> => ({
@@ -132,19 +146,6 @@ export function broadcastRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     );
 
     const anyStaff = requireRole(ctx, "agent", "reviewer", "admin");
-    const deliveryItem = z.object({
-      id: z.string(),
-      kind: z.string(),
-      channel: z.string(),
-      status: z.string(),
-      text: z.string(),
-      attempts: z.number(),
-      lastError: z.string().nullable(),
-      broadcastId: z.string().nullable(),
-      conversationId: z.string().nullable(),
-      createdAt: z.number(),
-      updatedAt: z.number(),
-    });
 
     app.get(
       "/api/v1/staff/deliveries",
@@ -159,7 +160,7 @@ export function broadcastRoutes(ctx: AppContext): FastifyPluginAsyncZod {
             status: z.enum(["failed", "unknown", "pending", "sent", "cancelled"]).optional(),
             limit: z.coerce.number().int().min(1).max(500).default(100),
           }),
-          response: { 200: z.object({ items: z.array(deliveryItem) }), ...errorResponses },
+          response: { 200: z.object({ items: z.array(deliveryItemSchema) }), ...errorResponses },
         },
       },
       async (request) => {

@@ -8,13 +8,24 @@ import { checkPasswordStrength, createStaffUser, hashPassword, requireRole, requ
 import { clearLoginThrottle, isLoginThrottled } from "../login-throttle.ts";
 import { errorResponses, idParams, security, staffRoleSchema } from "./schemas.ts";
 
-const userSchema = z.object({
+export const userSchema = z.object({
   id: z.string(),
   username: z.string(),
   displayName: z.string().nullable(),
   role: z.string(),
   disabled: z.boolean(),
   locked: z.boolean(),
+  createdAt: z.number(),
+});
+
+export const auditItemSchema = z.object({
+  id: z.number(),
+  staffUserId: z.string().nullable(),
+  username: z.string().nullable(),
+  action: z.string(),
+  targetType: z.string().nullable(),
+  targetId: z.string().nullable(),
+  detail: z.string().nullable(),
   createdAt: z.number(),
 });
 
@@ -190,18 +201,7 @@ export function staffAdminRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           }),
           response: {
             200: z.object({
-              items: z.array(
-                z.object({
-                  id: z.number(),
-                  staffUserId: z.string().nullable(),
-                  username: z.string().nullable(),
-                  action: z.string(),
-                  targetType: z.string().nullable(),
-                  targetId: z.string().nullable(),
-                  detail: z.string().nullable(),
-                  createdAt: z.number(),
-                }),
-              ),
+              items: z.array(auditItemSchema),
             }),
             ...errorResponses,
           },

@@ -14,7 +14,7 @@ import { requireRole, staffOf } from "../auth.ts";
 import { startOfLocalDay } from "../office-hours.ts";
 import { errorResponses, idParams, security } from "./schemas.ts";
 
-const summarySchema = z.object({
+export const summarySchema = z.object({
   id: z.string(),
   reference: z.string(),
   type: z.string(),
@@ -29,7 +29,7 @@ const summarySchema = z.object({
   decidedAt: z.number().nullable(),
 });
 
-const detailSchema = summarySchema.extend({
+export const detailSchema = summarySchema.extend({
   data: z.record(z.string(), z.unknown()),
   phoneMasked: z.string().nullable(),
   hasIdNumber: z.boolean(),

@@ -15,7 +15,7 @@ import {
 } from "../conversations.ts";
 import { errorResponses, idParams, security } from "./schemas.ts";
 
-const queueItemSchema = z.object({
+export const queueItemSchema = z.object({
   id: z.string(),
   channel: z.string(),
   status: z.string(),
@@ -32,7 +32,7 @@ const queueItemSchema = z.object({
   preview: z.string().nullable().describe("The resident's last message, personal numbers masked"),
 });
 
-const conversationSchema = queueItemSchema.extend({
+export const conversationSchema = queueItemSchema.extend({
   messages: z.array(
     z.object({
       id: z.number(),

@@ -7,7 +7,7 @@ import { startOfLocalDay, withinWindow } from "../office-hours.ts";
 import { wechatStatus } from "../runtime.ts";
 import { errorResponses, security } from "./schemas.ts";
 
-const statsSchema = z.object({
+export const statsSchema = z.object({
   conversationsToday: z.number().describe("Conversations with at least one resident message today (local time)"),
   questionsToday: z.number(),
   faqAnsweredToday: z.number().describe("Resident messages today answered from the catalogue (intent faq)"),
