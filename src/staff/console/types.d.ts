@@ -21,3 +21,85 @@ export type AuditItem = z.infer<typeof auditItemSchema>;
 export type Stats = z.infer<typeof statsSchema>;
 export type BroadcastProgress = z.infer<typeof progressSchema>;
 export type DeliveryItem = z.infer<typeof deliveryItemSchema>;
+
+// ---------------------------------------------------------------- knowledge editor (issue 13)
+
+export type SpecificKind = "phone" | "url" | "address" | "hours" | "text";
+
+export interface KnowledgeListItem {
+  id: string;
+  title: string;
+  category: string;
+  version: number;
+  reviewedAt: string;
+  reviewDue: boolean;
+  emptySpecifics: number;
+  specifics: number;
+  feedback: { helpful: number; unhelpful: number };
+  unanswered: number;
+  draft: boolean;
+}
+
+export interface KnowledgePart {
+  text: string;
+  national: string[];
+  uses: string[];
+}
+
+export interface KnowledgeEntry {
+  id: string;
+  version: number;
+  title: string;
+  category: string;
+  summary: string;
+  nextStep: string;
+  national: string[];
+  parts: Record<string, KnowledgePart>;
+  related: string[];
+  keywords: string[];
+  examples: string[];
+  configurable: Record<string, { label: string; kind: SpecificKind; value: string | null }>;
+  sensitive?: string;
+  reviewedAt: string;
+  body: string;
+  seedItems: number[];
+}
+
+/** PATCH /knowledge/:id without baseVersion: only what changed. */
+export interface KnowledgeChanges {
+  configurable?: Record<string, string | null>;
+  addExamples?: string[];
+  removeExamples?: string[];
+  title?: string;
+  summary?: string;
+  nextStep?: string;
+  parts?: Record<string, { text: string } | null>;
+  keywords?: string[];
+  related?: string[];
+  body?: string;
+}
+
+export interface KnowledgeVersion {
+  version: number;
+  by: string | null;
+  at: number | string;
+  changes: { field: string; before: unknown; after: unknown }[];
+}
+
+export interface PreviewReply {
+  text: string;
+  intent: string;
+  sources: { id: string; title: string }[];
+  choices: string[];
+}
+
+export interface UnansweredItem {
+  id: string;
+  sample: string;
+  count: number;
+  firstAskedAt: number;
+  lastAskedAt: number;
+  trend: number[];
+  suggestion?: { entryId: string; title: string } | null;
+  handled?: { how: "example" | "draft" | "dismissed"; entryId?: string | null; by: string | null; at: number } | null;
+}

@@ -69,12 +69,39 @@ export const decide = (id, decision, reason) => api("POST", `/applications/${enc
 
 /** @returns {Promise<T.Stats>} */
 export const getStats = () => as(api("GET", "/stats"));
-/** @returns {Promise<{ items: { id: string, sample: string, count: number, firstAskedAt: number, lastAskedAt: number }[] }>} */
-export const listUnanswered = () => as(api("GET", "/insights/unanswered"));
+/** @param {"open" | "handled"} status @returns {Promise<{ items: T.UnansweredItem[] }>} */
+export const listUnanswered = (status) => as(api("GET", `/insights/unanswered${qs({ status, limit: 200 })}`));
+/** Adds the question as an example of the entry (a publish) and marks it handled. @param {string} id @param {string} entryId */
+export const attachUnanswered = (id, entryId) => api("POST", `/insights/unanswered/${enc(id)}/attach`, { entryId });
+/** @param {string} id @returns {Promise<{ id: string }>} the draft */
+export const draftFromUnanswered = (id) => as(api("POST", `/insights/unanswered/${enc(id)}/draft`, {}));
+/** @param {string} id */
+export const dismissUnanswered = (id) => api("POST", `/insights/unanswered/${enc(id)}/dismiss`, {});
 /** @returns {Promise<{ items: { entryId: string, helpful: number, unhelpful: number, lastAt: number }[] }>} */
 export const listFeedback = () => as(api("GET", "/insights/feedback"));
 /** @returns {Promise<{ items: { id: string, enabled: boolean, loggedIn: boolean | null, qr: string | null, user: string | null }[] }>} */
 export const listChannels = () => as(api("GET", "/channels"));
+
+// ------------------------------------------------------------ knowledge
+
+/** @returns {Promise<{ items: T.KnowledgeListItem[] }>} */
+export const listKnowledge = () => as(api("GET", "/knowledge"));
+/** @param {string} id @returns {Promise<T.KnowledgeEntry>} */
+export const getEntry = (id) => as(api("GET", `/knowledge/${enc(id)}`));
+/** @param {string} id @param {number} baseVersion @param {T.KnowledgeChanges} changes @returns {Promise<{ id: string, version: number }>} */
+export const publishEntry = (id, baseVersion, changes) => as(api("PATCH", `/knowledge/${enc(id)}`, { baseVersion, ...changes }));
+/** @param {string} id @param {number} baseVersion @returns {Promise<{ id: string, version: number }>} */
+export const markReviewed = (id, baseVersion) => as(api("POST", `/knowledge/${enc(id)}/reviewed`, { baseVersion }));
+/** @param {string} id @returns {Promise<{ items: T.KnowledgeVersion[] }>} */
+export const listVersions = (id) => as(api("GET", `/knowledge/${enc(id)}/versions`));
+/** @param {string} id @param {number} version @returns {Promise<{ id: string, version: number }>} */
+export const rollbackEntry = (id, version) => as(api("POST", `/knowledge/${enc(id)}/rollback`, { version }));
+/**
+ * What a resident asking `question` would be answered, with the entry as published or with `changes`.
+ * @param {string} id @param {string} question @param {T.KnowledgeChanges} [changes]
+ * @returns {Promise<{ replies: T.PreviewReply[] }>}
+ */
+export const previewEntry = (id, question, changes) => as(api("POST", `/knowledge/${enc(id)}/preview`, { question, changes }));
 
 // ------------------------------------------------------------ broadcasts and deliveries
 

@@ -5,7 +5,7 @@ import { fmtTime, h, main, table } from "../lib/dom.js";
 
 /** @type {import("../lib/view.js").Screen} */
 export async function screenUnanswered(view) {
-  const res = await listUnanswered();
+  const res = await listUnanswered("open");
   if (view.stale()) return;
   main().replaceChildren(
     h("h1", {}, "助手没答上来的问题"),
