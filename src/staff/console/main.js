@@ -14,7 +14,9 @@ import { screenChannels } from "./screens/channels.js";
 import { screenConversation } from "./screens/conversation.js";
 import { screenDashboard } from "./screens/dashboard.js";
 import { screenDeliveries } from "./screens/deliveries.js";
+import { screenEntry } from "./screens/entry.js";
 import { screenFeedback } from "./screens/feedback.js";
+import { screenKnowledge } from "./screens/knowledge.js";
 import { screenPassword, showLogin } from "./screens/login.js";
 import { screenQueue } from "./screens/queue.js";
 import { screenUnanswered } from "./screens/unanswered.js";
@@ -25,7 +27,7 @@ import { screenUsers } from "./screens/users.js";
 
 /** Every role; admins see everything anyway. */
 /** @type {StaffRole[]} */
-const ANY = ["agent", "reviewer"];
+const ANY = ["agent", "reviewer", "editor"];
 
 /** Screens by the hash's first segment, in menu order; `nav` puts one in the menu. */
 /** @type {Record<string, Route>} */
@@ -34,10 +36,16 @@ const ROUTES = {
   conversation: { screen: screenConversation, roles: ["agent"] },
   applications: { screen: screenApplications, roles: ["reviewer"], nav: "申请审核" },
   application: { screen: screenApplication, roles: ["reviewer"] },
+  // #/knowledge: the list; #/knowledge/<entry id>: the editor.
+  knowledge: {
+    screen: (view, arg, params) => (arg ? screenEntry(view, arg, params) : screenKnowledge(view, arg, params)),
+    roles: ["editor"],
+    nav: "知识库",
+  },
   dashboard: { screen: screenDashboard, roles: ANY, nav: "数据看板" },
   unanswered: { screen: screenUnanswered, roles: ANY, nav: "未答问题" },
   feedback: { screen: screenFeedback, roles: ANY, nav: "答案反馈" },
-  deliveries: { screen: screenDeliveries, roles: ANY, nav: "发送异常" },
+  deliveries: { screen: screenDeliveries, roles: ["agent", "reviewer"], nav: "发送异常" },
   broadcasts: { screen: screenBroadcasts, roles: [], nav: "群发通知" },
   audit: { screen: screenAudit, roles: [], nav: "操作日志" },
   users: { screen: screenUsers, roles: [], nav: "账号管理" },
@@ -53,8 +61,9 @@ setNav(
 
 /** The first screen of the signed-in user's role. */
 function home() {
-  const role = me().role;
+  const role = /** @type {StaffRole} */ (me().role);
   if (role === "reviewer") return "#/applications";
+  if (role === "editor") return "#/knowledge";
   return "#/queue";
 }
 

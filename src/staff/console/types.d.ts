@@ -9,9 +9,17 @@ import type { statsSchema } from "../routes/insights.ts";
 import type { staffMetaSchema } from "../routes/meta.ts";
 import type { principalSchema } from "../routes/schemas.ts";
 
-export type StaffMeta = z.infer<typeof staffMetaSchema>;
+/** Until the backend half of issue 13 is merged, /meta's knowledge lists are declared here too. */
+interface KnowledgeMeta {
+  configurableKinds: { code: string; label: string }[];
+  partKeys: { code: string; label: string }[];
+  unansweredHandlings: { code: string; label: string }[];
+  knowledgeReviewDays: number;
+}
+export type StaffMeta = z.infer<typeof staffMetaSchema> & KnowledgeMeta;
 export type Principal = z.infer<typeof principalSchema>;
-export type StaffRole = Principal["role"];
+/** The knowledge editor role ("editor") comes with issue 13's backend. */
+export type StaffRole = Principal["role"] | "editor";
 export type QueueItem = z.infer<typeof queueItemSchema>;
 export type ConversationDetail = z.infer<typeof conversationSchema>;
 export type ApplicationSummary = z.infer<typeof summarySchema>;

@@ -18,6 +18,9 @@ export const labels = {
   /** @type {Record<string, string>} */ authors: {},
   /** @type {Record<string, string>} */ auditActions: {},
   /** @type {Record<string, string>} */ decisions: {},
+  /** kinds of an entry's staff-maintained specifics @type {Record<string, string>} */ configurableKinds: {},
+  /** parts of a catalogue entry, in answer order @type {Record<string, string>} */ partKeys: {},
+  /** how an unanswered question was handled @type {Record<string, string>} */ unansweredHandlings: {},
   /** application type → data key → label @type {Record<string, Record<string, string>>} */
   fields: {},
 };
@@ -40,6 +43,10 @@ export async function loadMeta() {
   labels.authors = byCode(meta.authors);
   labels.auditActions = byCode(meta.auditActions);
   labels.decisions = byCode(meta.decisions);
+  // `?? []`: a server without the knowledge editor (issue 13) sends none of these.
+  labels.configurableKinds = byCode(meta.configurableKinds ?? []);
+  labels.partKeys = byCode(meta.partKeys ?? []);
+  labels.unansweredHandlings = byCode(meta.unansweredHandlings ?? []);
   labels.applicationTypes = Object.fromEntries(meta.applicationTypes.map((t) => [t.type, t.label]));
   labels.fields = Object.fromEntries(
     meta.applicationTypes.map((t) => [t.type, Object.fromEntries(t.fields.map((f) => [f.key, f.label]))]),
