@@ -111,3 +111,34 @@ export interface UnansweredItem {
   suggestion?: { entryId: string; title: string } | null;
   handled?: { how: "example" | "draft" | "dismissed"; entryId?: string | null; by: string | null; at: number } | null;
 }
+
+/**
+ * GET /dashboard?days=n. Each chart is one of: series per day (`series`, one value per entry of
+ * `days`), a ranking (`items` or an array of `{ label|title|sample, n }`), or counts by group
+ * (arrays of `{ label, n }` under named keys, e.g. byStatus, byType). The backend names each chart
+ * and labels it; the console draws what it is given.
+ */
+export interface Dashboard {
+  from: string;
+  to: string;
+  days: string[];
+  charts: Record<string, DashboardChart | DashboardCount[]>;
+}
+
+export interface DashboardCount {
+  n: number;
+  label?: string;
+  title?: string;
+  sample?: string;
+  [key: string]: unknown;
+}
+
+export interface DashboardChart {
+  name?: string;
+  label?: string;
+  /** "percent" for shares (values 0..1), "minutes"… */
+  unit?: string;
+  series?: { name: string; label?: string; unit?: string; values: (number | null)[] }[];
+  items?: DashboardCount[];
+  [key: string]: unknown;
+}

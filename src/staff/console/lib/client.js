@@ -1,7 +1,7 @@
 // @ts-check
 // The staff API calls the console makes, each with the type of its answer (types.d.ts, from the
 // server's schemas): the one place that ties a path to a shape.
-import { api } from "./api.js";
+import { API, api } from "./api.js";
 
 /** @import * as T from "../types.d.ts" */
 
@@ -77,6 +77,10 @@ export const attachUnanswered = (id, entryId) => api("POST", `/insights/unanswer
 export const draftFromUnanswered = (id) => as(api("POST", `/insights/unanswered/${enc(id)}/draft`, {}));
 /** @param {string} id */
 export const dismissUnanswered = (id) => api("POST", `/insights/unanswered/${enc(id)}/dismiss`, {});
+/** The last `days` days' series for the dashboard's charts. @param {number} days @returns {Promise<T.Dashboard>} */
+export const getDashboard = (days) => as(api("GET", `/dashboard${qs({ days })}`));
+/** Where a chart's data downloads as CSV (a plain link: the session cookie authenticates a GET). @param {string} chart @param {number} days */
+export const chartCsvUrl = (chart, days) => `${API}/dashboard/${enc(chart)}.csv${qs({ days })}`;
 /** @returns {Promise<{ items: { entryId: string, helpful: number, unhelpful: number, lastAt: number }[] }>} */
 export const listFeedback = () => as(api("GET", "/insights/feedback"));
 /** @returns {Promise<{ items: { id: string, enabled: boolean, loggedIn: boolean | null, qr: string | null, user: string | null }[] }>} */

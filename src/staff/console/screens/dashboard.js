@@ -1,7 +1,14 @@
 // @ts-check
-// 数据看板: today's counts (GET /stats), refreshed every 30 s.
-import { getStats } from "../lib/client.js";
+// 数据看板: today's counts (GET /stats, refreshed every 30 s) and the last 30 days as charts
+// (GET /dashboard), each with its data as a CSV download. Chart titles and series names come from
+// the server; the console only decides how to draw each shape.
+import { chartCsvUrl, getDashboard, getStats } from "../lib/client.js";
+import { COLOURS, loadChart } from "../lib/charts.js";
 import { fmtTime, fmtWait, h, main, table } from "../lib/dom.js";
+
+/** @import * as T from "../types.d.ts" */
+
+const DAYS = 30;
 
 /**
  * @param {string | number} value
@@ -10,10 +17,195 @@ import { fmtTime, fmtWait, h, main, table } from "../lib/dom.js";
 const card = (value, label) =>
   h("div", { class: "card" }, h("div", { class: "value" }, value), h("div", { class: "label" }, label));
 
+/**
+ * One drawable chart: series over the days, or bars for a ranking or a grouping.
+ * @typedef {{ kind: "days", datasets: { label: string, unit: string, values: (number | null)[] }[] }
+ *   | { kind: "bars", labels: string[], values: number[] }} Shape
+ * @typedef {{ csv: string, title: string, shape: Shape }} Drawable
+ */
+
+/** @param {string | undefined} unit */
+const isShare = (unit) => unit === "percent" || unit === "share" || unit === "%";
+
+/** What a ranked or grouped row is called. @param {T.DashboardCount} x */
+const rowLabel = (x) => String(x.label ?? x.title ?? x.sample ?? x.entryId ?? x.status ?? x.type ?? "—");
+
+/** @param {unknown} v @returns {v is T.DashboardCount[]} */
+const isCounts = (v) =>
+  Array.isArray(v) && v.every((x) => x !== null && typeof x === "object" && typeof (/** @type {any} */ (x).n) === "number");
+
+/** Sub-charts of a grouped chart (applications by status, by type), when the server gives no label. */
+const GROUPS = /** @type {Record<string, string>} */ ({ byStatus: "按状态", byType: "按类型" });
+
+/**
+ * The charts a dashboard answer holds, each in a shape to draw.
+ * @param {T.Dashboard} data
+ * @returns {Drawable[]}
+ */
+export function drawables(data) {
+  /** @type {Drawable[]} */
+  const out = [];
+  for (const [name, chart] of Object.entries(data.charts)) {
+    if (isCounts(chart)) {
+      out.push({ csv: name, title: name, shape: { kind: "bars", labels: chart.map(rowLabel), values: chart.map((x) => x.n) } });
+      continue;
+    }
+    const title = chart.label ?? chart.name ?? name;
+    if (Array.isArray(chart.series)) {
+      const datasets = chart.series.map((s) => {
+        const unit = s.unit ?? chart.unit ?? "";
+        return {
+          label: s.label ?? s.name,
+          unit,
+          // Shares come as 0..1 and are drawn as per cent.
+          values: isShare(unit) ? s.values.map((v) => (v === null ? null : Math.round(v * 1000) / 10)) : s.values,
+        };
+      });
+      out.push({ csv: name, title, shape: { kind: "days", datasets } });
+      continue;
+    }
+    if (isCounts(chart.items)) {
+      const items = chart.items;
+      out.push({ csv: name, title, shape: { kind: "bars", labels: items.map(rowLabel), values: items.map((x) => x.n) } });
+      continue;
+    }
+    for (const [key, value] of Object.entries(chart)) {
+      if (!isCounts(value)) continue;
+      out.push({
+        csv: name,
+        title: `${title}（${GROUPS[key] ?? key}）`,
+        shape: { kind: "bars", labels: value.map(rowLabel), values: value.map((x) => x.n) },
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Draws one chart into a canvas; returns a clean-up.
+ * @param {import("../lib/charts.js").ChartClass} Chart
+ * @param {HTMLCanvasElement} canvas
+ * @param {Shape} shape
+ * @param {string[]} days
+ */
+function draw(Chart, canvas, shape, days) {
+  if (shape.kind === "bars") {
+    const chart = new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: shape.labels.map((l) => (l.length > 24 ? `${l.slice(0, 23)}…` : l)),
+        datasets: [{ label: "次数", data: shape.values, backgroundColor: COLOURS[0] }],
+      },
+      options: {
+        indexAxis: "y",
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: { legend: { display: false } },
+        scales: { x: { beginAtZero: true, ticks: { precision: 0 } } },
+      },
+    });
+    return () => chart.destroy();
+  }
+  // Series per day: counts as bars, shares and waiting times as lines on their own axis.
+  const units = [...new Set(shape.datasets.map((d) => d.unit))];
+  /** @type {Record<string, import("chart.js").ScaleOptions<"linear">>} */
+  const scales = {};
+  units.forEach((unit, i) => {
+    const id = i === 0 ? "y" : `y${i}`;
+    scales[id] = /** @type {any} */ ({
+      type: "linear",
+      position: i === 0 ? "left" : "right",
+      beginAtZero: true,
+      ...(isShare(unit) ? { max: 100, ticks: { callback: (/** @type {number} */ v) => `${v}%` } } : { ticks: { precision: 0 } }),
+      grid: { drawOnChartArea: i === 0 },
+    });
+  });
+  const chart = new Chart(canvas, {
+    type: "bar",
+    data: {
+      labels: days.map((d) => d.slice(5)),
+      datasets: shape.datasets.map((d, i) => {
+        const axis = units.indexOf(d.unit);
+        const line = Boolean(d.unit) && d.unit !== "count";
+        return /** @type {any} */ ({
+          type: line ? "line" : "bar",
+          label: d.label,
+          data: d.values,
+          yAxisID: axis === 0 ? "y" : `y${axis}`,
+          backgroundColor: COLOURS[i % COLOURS.length],
+          borderColor: COLOURS[i % COLOURS.length],
+          spanGaps: true,
+          pointRadius: 2,
+        });
+      }),
+    },
+    options: {
+      maintainAspectRatio: false,
+      animation: false,
+      interaction: { mode: "index", intersect: false },
+      plugins: { legend: { display: shape.datasets.length > 1 } },
+      scales: /** @type {any} */ (scales),
+    },
+  });
+  return () => chart.destroy();
+}
+
+/** A short text of a chart's data for screen readers (and tests). @param {Shape} shape */
+function summary(shape) {
+  if (shape.kind === "bars") return shape.labels.map((l, i) => `${l} ${shape.values[i]}`).join("，") || "没有数据";
+  return shape.datasets
+    .map((d) => {
+      const values = d.values.filter((v) => v !== null);
+      const total = values.reduce((a, b) => a + b, 0);
+      return isShare(d.unit) || d.unit === "minutes"
+        ? `${d.label}：${values.length ? `最近 ${values[values.length - 1]}` : "没有数据"}`
+        : `${d.label}：合计 ${total}`;
+    })
+    .join("；");
+}
+
+/**
+ * The charts of the last DAYS days.
+ * @param {import("../lib/view.js").View} view
+ * @param {HTMLElement} into
+ */
+async function loadCharts(view, into) {
+  const [data, Chart] = await Promise.all([getDashboard(DAYS), loadChart()]);
+  if (view.stale()) return;
+  const list = drawables(data).map((d) => {
+    const canvas = h("canvas", { role: "img", "aria-label": `${d.title}：${summary(d.shape)}` });
+    const box = h(
+      "section",
+      { class: "panel chart", dataset: { chart: d.csv } },
+      h("h2", {}, d.title),
+      h("div", { class: "chart-box" }, canvas),
+      h(
+        "p",
+        { class: "small" },
+        h("a", { href: chartCsvUrl(d.csv, DAYS), download: `${d.csv}-${data.to}.csv` }, "下载数据（CSV）"),
+      ),
+    );
+    return { box, canvas, shape: d.shape };
+  });
+  into.replaceChildren(
+    h("p", { class: "muted small" }, `${data.from} 至 ${data.to}`),
+    list.length
+      ? h(
+          "div",
+          { class: "charts" },
+          list.map((c) => c.box),
+        )
+      : h("p", { class: "muted" }, "还没有数据。"),
+  );
+  // Drawn once in the page (Chart.js measures its box); destroyed when the screen is left.
+  for (const c of list) view.onLeave(draw(Chart, c.canvas, c.shape, data.days));
+}
+
 /** @type {import("../lib/view.js").Screen} */
 export async function screenDashboard(view) {
   const today = h("div", {});
-  main().replaceChildren(h("h1", {}, "数据看板"), today);
+  const charts = h("div", {}, h("p", { class: "muted" }, "正在加载图表…"));
+  main().replaceChildren(h("h1", {}, "数据看板"), today, h("h2", {}, `近 ${DAYS} 天`), charts);
   const load = async () => {
     const s = await getStats();
     if (view.stale()) return;
@@ -42,6 +234,12 @@ export async function screenDashboard(view) {
       h("p", { class: "muted small" }, `更新于 ${fmtTime(s.generatedAt)}`),
     );
   };
+  // The charts load alongside today's numbers; a failure shows in their place only.
+  const chartsLoaded = loadCharts(view, charts).catch((err) => {
+    if (!view.stale())
+      charts.replaceChildren(h("p", { class: "error" }, `图表加载失败：${err instanceof Error ? err.message : "请稍后再试"}`));
+  });
   await load();
+  await chartsLoaded;
   view.every(30000, load);
 }
