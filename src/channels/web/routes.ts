@@ -206,7 +206,10 @@ export function webChatRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         }
         reply.hijack();
         const res = reply.raw;
+        // A hijacked reply skips Fastify's header handling: the security headers set on the
+        // reply (X-Frame-Options, CSP, nosniff…) are written here with the stream's own.
         res.writeHead(200, {
+          ...(reply.getHeaders() as Record<string, string>),
           "content-type": "text/event-stream; charset=utf-8",
           "cache-control": "no-store",
           connection: "keep-alive",
