@@ -61,7 +61,7 @@ setNav(
 
 /** The first screen of the signed-in user's role. */
 function home() {
-  const role = /** @type {StaffRole} */ (me().role);
+  const role = me().role;
   if (role === "reviewer") return "#/applications";
   if (role === "editor") return "#/knowledge";
   return "#/queue";

@@ -1,6 +1,9 @@
 // Types of the staff API's answers, inferred from the zod schemas the server validates its
 // responses with: a route that changes shape breaks the console's type check, not the console.
 import type { z } from "zod";
+import type { Reply } from "../../domain/types.ts";
+import type { EntryChanges, entryBodySchema } from "../../knowledge/edit.ts";
+import type { configurableKinds } from "../../knowledge/schema.ts";
 import type { progressSchema, deliveryItemSchema } from "../../outbox/routes.ts";
 import type { auditItemSchema, userSchema } from "../routes/admin.ts";
 import type { detailSchema, summarySchema } from "../routes/applications.ts";
@@ -9,17 +12,9 @@ import type { statsSchema } from "../routes/insights.ts";
 import type { staffMetaSchema } from "../routes/meta.ts";
 import type { principalSchema } from "../routes/schemas.ts";
 
-/** Until the backend half of issue 13 is merged, /meta's knowledge lists are declared here too. */
-interface KnowledgeMeta {
-  configurableKinds: { code: string; label: string }[];
-  partKeys: { code: string; label: string }[];
-  unansweredHandlings: { code: string; label: string }[];
-  knowledgeReviewDays: number;
-}
-export type StaffMeta = z.infer<typeof staffMetaSchema> & KnowledgeMeta;
+export type StaffMeta = z.infer<typeof staffMetaSchema>;
 export type Principal = z.infer<typeof principalSchema>;
-/** The knowledge editor role ("editor") comes with issue 13's backend. */
-export type StaffRole = Principal["role"] | "editor";
+export type StaffRole = Principal["role"];
 export type QueueItem = z.infer<typeof queueItemSchema>;
 export type ConversationDetail = z.infer<typeof conversationSchema>;
 export type ApplicationSummary = z.infer<typeof summarySchema>;
@@ -31,8 +26,17 @@ export type BroadcastProgress = z.infer<typeof progressSchema>;
 export type DeliveryItem = z.infer<typeof deliveryItemSchema>;
 
 // ---------------------------------------------------------------- knowledge editor (issue 13)
+// From the server's own types where it exports them; the rest mirrors routes/knowledge.ts and
+// routes/insights.ts (their schemas are local to the route files).
 
-export type SpecificKind = "phone" | "url" | "address" | "hours" | "text";
+export type SpecificKind = (typeof configurableKinds)[number];
+/** GET /knowledge/:id */
+export type KnowledgeEntry = z.infer<typeof entryBodySchema> & { version: number };
+/** PATCH /knowledge/:id without baseVersion: only what changed (also a preview's `changes`). */
+export type KnowledgeChanges = EntryChanges;
+export type PreviewReply = Reply;
+/** GET /dashboard */
+export type { Dashboard, Chart as DashboardChart } from "../dashboard.ts";
 
 export interface KnowledgeListItem {
   id: string;
@@ -45,60 +49,16 @@ export interface KnowledgeListItem {
   specifics: number;
   feedback: { helpful: number; unhelpful: number };
   unanswered: number;
+  /** A draft of a new entry: `id` is the draft's id, never answered from. */
   draft: boolean;
-}
-
-export interface KnowledgePart {
-  text: string;
-  national: string[];
-  uses: string[];
-}
-
-export interface KnowledgeEntry {
-  id: string;
-  version: number;
-  title: string;
-  category: string;
-  summary: string;
-  nextStep: string;
-  national: string[];
-  parts: Record<string, KnowledgePart>;
-  related: string[];
-  keywords: string[];
-  examples: string[];
-  configurable: Record<string, { label: string; kind: SpecificKind; value: string | null }>;
-  sensitive?: string;
-  reviewedAt: string;
-  body: string;
-  seedItems: number[];
-}
-
-/** PATCH /knowledge/:id without baseVersion: only what changed. */
-export interface KnowledgeChanges {
-  configurable?: Record<string, string | null>;
-  addExamples?: string[];
-  removeExamples?: string[];
-  title?: string;
-  summary?: string;
-  nextStep?: string;
-  parts?: Record<string, { text: string } | null>;
-  keywords?: string[];
-  related?: string[];
-  body?: string;
 }
 
 export interface KnowledgeVersion {
   version: number;
+  action: string;
   by: string | null;
-  at: number | string;
+  at: number;
   changes: { field: string; before: unknown; after: unknown }[];
-}
-
-export interface PreviewReply {
-  text: string;
-  intent: string;
-  sources: { id: string; title: string }[];
-  choices: string[];
 }
 
 export interface UnansweredItem {
@@ -107,38 +67,8 @@ export interface UnansweredItem {
   count: number;
   firstAskedAt: number;
   lastAskedAt: number;
+  /** Times asked per local day, the last 14 days, today last. */
   trend: number[];
-  suggestion?: { entryId: string; title: string } | null;
-  handled?: { how: "example" | "draft" | "dismissed"; entryId?: string | null; by: string | null; at: number } | null;
-}
-
-/**
- * GET /dashboard?days=n. Each chart is one of: series per day (`series`, one value per entry of
- * `days`), a ranking (`items` or an array of `{ label|title|sample, n }`), or counts by group
- * (arrays of `{ label, n }` under named keys, e.g. byStatus, byType). The backend names each chart
- * and labels it; the console draws what it is given.
- */
-export interface Dashboard {
-  from: string;
-  to: string;
-  days: string[];
-  charts: Record<string, DashboardChart | DashboardCount[]>;
-}
-
-export interface DashboardCount {
-  n: number;
-  label?: string;
-  title?: string;
-  sample?: string;
-  [key: string]: unknown;
-}
-
-export interface DashboardChart {
-  name?: string;
-  label?: string;
-  /** "percent" for shares (values 0..1), "minutes"… */
-  unit?: string;
-  series?: { name: string; label?: string; unit?: string; values: (number | null)[] }[];
-  items?: DashboardCount[];
-  [key: string]: unknown;
+  suggestion?: { entryId: string; title: string };
+  handled?: { how: "example" | "draft" | "dismissed"; entryId?: string; by: string | null; at: number };
 }

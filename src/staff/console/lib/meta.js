@@ -43,10 +43,9 @@ export async function loadMeta() {
   labels.authors = byCode(meta.authors);
   labels.auditActions = byCode(meta.auditActions);
   labels.decisions = byCode(meta.decisions);
-  // `?? []`: a server without the knowledge editor (issue 13) sends none of these.
-  labels.configurableKinds = byCode(meta.configurableKinds ?? []);
-  labels.partKeys = byCode(meta.partKeys ?? []);
-  labels.unansweredHandlings = byCode(meta.unansweredHandlings ?? []);
+  labels.configurableKinds = byCode(meta.configurableKinds);
+  labels.partKeys = byCode(meta.partKeys);
+  labels.unansweredHandlings = byCode(meta.unansweredHandlings);
   labels.applicationTypes = Object.fromEntries(meta.applicationTypes.map((t) => [t.type, t.label]));
   labels.fields = Object.fromEntries(
     meta.applicationTypes.map((t) => [t.type, Object.fromEntries(t.fields.map((f) => [f.key, f.label]))]),

@@ -24,61 +24,37 @@ const card = (value, label) =>
  * @typedef {{ csv: string, title: string, shape: Shape }} Drawable
  */
 
-/** @param {string | undefined} unit */
-const isShare = (unit) => unit === "percent" || unit === "share" || unit === "%";
+/**
+ * A series' unit, from its stable name: the share of questions answered is per cent, waiting
+ * times are minutes, everything else counts (drawn as bars; the others as lines on their own axis).
+ * @param {{ name: string }} series
+ */
+const unitOf = (series) => (/share$/i.test(series.name) ? "percent" : /minutes$/i.test(series.name) ? "minutes" : "count");
 
-/** What a ranked or grouped row is called. @param {T.DashboardCount} x */
-const rowLabel = (x) => String(x.label ?? x.title ?? x.sample ?? x.entryId ?? x.status ?? x.type ?? "—");
-
-/** @param {unknown} v @returns {v is T.DashboardCount[]} */
-const isCounts = (v) =>
-  Array.isArray(v) && v.every((x) => x !== null && typeof x === "object" && typeof (/** @type {any} */ (x).n) === "number");
-
-/** Sub-charts of a grouped chart (applications by status, by type), when the server gives no label. */
-const GROUPS = /** @type {Record<string, string>} */ ({ byStatus: "按状态", byType: "按类型" });
+/** @param {string} unit */
+const isShare = (unit) => unit === "percent";
 
 /**
- * The charts a dashboard answer holds, each in a shape to draw.
+ * The charts of a dashboard answer, each in a shape to draw: series per day, or ranked/grouped
+ * counts as bars.
  * @param {T.Dashboard} data
  * @returns {Drawable[]}
  */
 export function drawables(data) {
-  /** @type {Drawable[]} */
-  const out = [];
-  for (const [name, chart] of Object.entries(data.charts)) {
-    if (isCounts(chart)) {
-      out.push({ csv: name, title: name, shape: { kind: "bars", labels: chart.map(rowLabel), values: chart.map((x) => x.n) } });
-      continue;
-    }
-    const title = chart.label ?? chart.name ?? name;
-    if (Array.isArray(chart.series)) {
-      const datasets = chart.series.map((s) => {
-        const unit = s.unit ?? chart.unit ?? "";
-        return {
-          label: s.label ?? s.name,
-          unit,
-          // Shares come as 0..1 and are drawn as per cent.
-          values: isShare(unit) ? s.values.map((v) => (v === null ? null : Math.round(v * 1000) / 10)) : s.values,
-        };
-      });
-      out.push({ csv: name, title, shape: { kind: "days", datasets } });
-      continue;
-    }
-    if (isCounts(chart.items)) {
-      const items = chart.items;
-      out.push({ csv: name, title, shape: { kind: "bars", labels: items.map(rowLabel), values: items.map((x) => x.n) } });
-      continue;
-    }
-    for (const [key, value] of Object.entries(chart)) {
-      if (!isCounts(value)) continue;
-      out.push({
-        csv: name,
-        title: `${title}（${GROUPS[key] ?? key}）`,
-        shape: { kind: "bars", labels: value.map(rowLabel), values: value.map((x) => x.n) },
-      });
-    }
-  }
-  return out;
+  return Object.entries(data.charts).map(([name, chart]) => ({
+    csv: chart.name ?? name,
+    title: chart.label,
+    shape: chart.series
+      ? {
+          kind: /** @type {const} */ ("days"),
+          datasets: chart.series.map((s) => ({ label: s.label, unit: unitOf(s), values: s.values })),
+        }
+      : {
+          kind: /** @type {const} */ ("bars"),
+          labels: (chart.items ?? []).map((x) => x.label),
+          values: (chart.items ?? []).map((x) => x.n),
+        },
+  }));
 }
 
 /**
@@ -126,7 +102,7 @@ function draw(Chart, canvas, shape, days) {
       labels: days.map((d) => d.slice(5)),
       datasets: shape.datasets.map((d, i) => {
         const axis = units.indexOf(d.unit);
-        const line = Boolean(d.unit) && d.unit !== "count";
+        const line = d.unit !== "count";
         return /** @type {any} */ ({
           type: line ? "line" : "bar",
           label: d.label,

@@ -278,8 +278,8 @@ export async function screenEntry(view, id) {
                   "div",
                   { class: "msg bot preview-reply" },
                   h("div", { class: "pre" }, r.text),
-                  r.sources.length ? h("span", { class: "meta" }, `出处：${r.sources.map((s) => s.title).join("、")}`) : null,
-                  r.choices.length ? h("span", { class: "meta" }, `按钮：${r.choices.join(" | ")}`) : null,
+                  r.sources?.length ? h("span", { class: "meta" }, `出处：${r.sources.map((s) => s.title).join("、")}`) : null,
+                  r.choices?.length ? h("span", { class: "meta" }, `按钮：${r.choices.join(" | ")}`) : null,
                 ),
               ),
             );

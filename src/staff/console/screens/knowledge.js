@@ -38,7 +38,7 @@ export async function screenKnowledge(view, _arg, params) {
   const items = res.items
     .filter((e) => (SHOW[show] ? SHOW[show](e) : true))
     .filter((e) => !needle || `${e.title} ${e.id} ${e.category}`.toLowerCase().includes(needle));
-  const due = res.items.filter((e) => e.reviewDue).length;
+  const due = res.items.filter((e) => e.reviewDue && !e.draft).length;
   const empty = res.items.reduce((n, e) => n + e.emptySpecifics, 0);
   const reviewDays = meta().knowledgeReviewDays;
   main().replaceChildren(
@@ -46,7 +46,7 @@ export async function screenKnowledge(view, _arg, params) {
     h(
       "p",
       { class: "muted small" },
-      `共 ${res.items.length} 条；${due} 条需要复核`,
+      `共 ${res.items.filter((e) => !e.draft).length} 条；${due} 条需要复核`,
       reviewDays ? `（超过 ${reviewDays} 天未复核）` : "",
       `；${empty} 项具体信息待填写。发布后立即对居民生效。`,
     ),
@@ -68,28 +68,43 @@ export async function screenKnowledge(view, _arg, params) {
       ? table(
           ["条目", "分类", "版本", "复核日期", "待填写", "反馈（有用/没用）", "未答问题"],
           items.map((e) =>
-            h(
-              "tr",
-              {
-                class: "clickable",
-                dataset: { entry: e.id },
-                onclick: () => {
-                  location.hash = `#/knowledge/${encodeURIComponent(e.id)}`;
-                },
-              },
-              h(
-                "td",
-                {},
-                h("a", { href: `#/knowledge/${encodeURIComponent(e.id)}` }, e.title),
-                h("div", { class: "muted small" }, e.id),
-              ),
-              h("td", {}, e.category),
-              h("td", {}, e.version),
-              h("td", {}, e.reviewedAt || "—", " ", e.reviewDue ? h("span", { class: "status warn" }, "需复核") : null),
-              h("td", {}, e.specifics ? `${e.emptySpecifics} / ${e.specifics} 项` : "—"),
-              h("td", {}, `${e.feedback.helpful} / ${e.feedback.unhelpful}`),
-              h("td", {}, e.unanswered || "—"),
-            ),
+            e.draft
+              ? h(
+                  "tr",
+                  { dataset: { draft: e.id } },
+                  h(
+                    "td",
+                    {},
+                    e.title,
+                    " ",
+                    h("span", { class: "status pending" }, "草稿，未发布"),
+                    h("div", { class: "muted small" }, e.id),
+                  ),
+                  h("td", {}, e.category || "—"),
+                  h("td", { colspan: 5, class: "muted small" }, "新条目的草稿：居民问不到，发布后才生效。"),
+                )
+              : h(
+                  "tr",
+                  {
+                    class: "clickable",
+                    dataset: { entry: e.id },
+                    onclick: () => {
+                      location.hash = `#/knowledge/${encodeURIComponent(e.id)}`;
+                    },
+                  },
+                  h(
+                    "td",
+                    {},
+                    h("a", { href: `#/knowledge/${encodeURIComponent(e.id)}` }, e.title),
+                    h("div", { class: "muted small" }, e.id),
+                  ),
+                  h("td", {}, e.category),
+                  h("td", {}, e.version),
+                  h("td", {}, e.reviewedAt || "—", " ", e.reviewDue ? h("span", { class: "status warn" }, "需复核") : null),
+                  h("td", {}, e.specifics ? `${e.emptySpecifics} / ${e.specifics} 项` : "—"),
+                  h("td", {}, `${e.feedback.helpful} / ${e.feedback.unhelpful}`),
+                  h("td", {}, e.unanswered || "—"),
+                ),
           ),
         )
       : h("p", { class: "muted" }, "没有符合条件的条目。"),
