@@ -39,6 +39,8 @@ function askReason(slot, question, confirmLabel) {
         "form",
         {
           class: "panel reason",
+          // Our own message for an empty reason (the browser's bubble would say less, in its own words).
+          novalidate: true,
           onsubmit: (e) => {
             e.preventDefault();
             const text = reason.value.trim();
