@@ -126,6 +126,10 @@ function draw(Chart, canvas, shape, days) {
   return () => chart.destroy();
 }
 
+/** Whether a chart has nothing to show (no series, no items, only zeros and gaps). @param {Shape} shape */
+const isEmpty = (shape) =>
+  shape.kind === "bars" ? !shape.values.some((v) => v) : !shape.datasets.some((d) => d.values.some((v) => v));
+
 /** A short text of a chart's data for screen readers (and tests). @param {Shape} shape */
 function summary(shape) {
   if (shape.kind === "bars") return shape.labels.map((l, i) => `${l} ${shape.values[i]}`).join("，") || "没有数据";
@@ -154,7 +158,7 @@ async function loadCharts(view, into) {
       "section",
       { class: "panel chart", dataset: { chart: d.csv } },
       h("h2", {}, d.title),
-      h("div", { class: "chart-box" }, canvas),
+      isEmpty(d.shape) ? h("p", { class: "muted" }, `近 ${DAYS} 天还没有数据。`) : h("div", { class: "chart-box" }, canvas),
       h(
         "p",
         { class: "small" },
@@ -174,7 +178,7 @@ async function loadCharts(view, into) {
       : h("p", { class: "muted" }, "还没有数据。"),
   );
   // Drawn once in the page (Chart.js measures its box); destroyed when the screen is left.
-  for (const c of list) view.onLeave(draw(Chart, c.canvas, c.shape, data.days));
+  for (const c of list) if (c.canvas.isConnected) view.onLeave(draw(Chart, c.canvas, c.shape, data.days));
 }
 
 /** @type {import("../lib/view.js").Screen} */

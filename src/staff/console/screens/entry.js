@@ -257,7 +257,7 @@ export async function screenEntry(view, id) {
   const preview = h(
     "form",
     {
-      class: "panel",
+      class: "panel sticky",
       onsubmit: (e) => {
         e.preventDefault();
         const q = question.value.trim();
