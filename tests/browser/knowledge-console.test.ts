@@ -179,6 +179,37 @@ describe.skipIf(!runBrowserTests)("knowledge editor, unanswered questions and ch
     await showsText(page.getByRole("row", { name: new RegExp(question) }), "已加为示例");
   });
 
+  it("a draft started from an unanswered question is published as a new entry, validated like a file", async () => {
+    const question = "租的房子想办营业执照";
+    expect((await t.say("kb-draft", question)).replies[0]?.intent).toBe("fallback");
+    await page.getByRole("link", { name: "未答问题" }).click();
+    const row = page.getByRole("row", { name: new RegExp(question) });
+    await row.getByRole("button", { name: "起草新条目" }).click();
+    await shown(page.getByRole("heading", { name: `草稿：${question}` }));
+    const field = (name: string) => page.locator(`[name="${name}"]`);
+    // The question is the draft's first example.
+    expect(await field("examples").inputValue()).toBe(question);
+
+    await field("id").fill("business.license");
+    await field("title").fill("租房办营业执照");
+    await field("category").fill("就业创业");
+    await field("summary").fill("用租的房子办营业执照，先打 12345 政务服务便民热线，问清楚要准备哪些材料、到哪里办。");
+    await field("nextStep").fill("打 12345 政务服务便民热线问清楚材料和地点。");
+    await field("national").fill("hotline.12345");
+    await field("seedItems").fill("3");
+    await page.getByRole("button", { name: "发布为新条目" }).click();
+    // Refused like a file would be (one example is not enough); the draft is kept.
+    await showsText(page.getByRole("alert"), "examples");
+    expect(await t.sql.get(`SELECT id FROM "KnowledgeEntry" WHERE id = 'business.license'`)).toBeUndefined();
+
+    await field("examples").fill(`${question}\n出租屋能注册个体户吗\n个体户营业执照去哪办`);
+    await page.getByRole("button", { name: "发布为新条目" }).click();
+    await shown(page.getByRole("heading", { name: "编辑：租房办营业执照" }));
+    const answered = await t.say("kb-draft-2", question);
+    expect(answered.replies[0]?.sources?.[0]?.id).toBe("business.license");
+    expect(answered.replies[0]?.text).toContain("12345");
+  });
+
   it("the dashboard draws the month's conversations as a chart, with its data as CSV", async () => {
     await page.getByRole("link", { name: "数据看板" }).click();
     const box = page.locator('section[data-chart="conversations"]');

@@ -14,6 +14,7 @@ import { screenChannels } from "./screens/channels.js";
 import { screenConversation } from "./screens/conversation.js";
 import { screenDashboard } from "./screens/dashboard.js";
 import { screenDeliveries } from "./screens/deliveries.js";
+import { screenDraft } from "./screens/draft.js";
 import { screenEntry } from "./screens/entry.js";
 import { screenFeedback } from "./screens/feedback.js";
 import { screenKnowledge } from "./screens/knowledge.js";
@@ -42,6 +43,7 @@ const ROUTES = {
     roles: ["editor"],
     nav: "知识库",
   },
+  draft: { screen: screenDraft, roles: ["editor"] },
   dashboard: { screen: screenDashboard, roles: ANY, nav: "数据看板" },
   unanswered: { screen: screenUnanswered, roles: ANY, nav: "未答问题" },
   feedback: { screen: screenFeedback, roles: ANY, nav: "答案反馈" },

@@ -72,3 +72,15 @@ export interface UnansweredItem {
   suggestion?: { entryId: string; title: string };
   handled?: { how: "example" | "draft" | "dismissed"; entryId?: string; by: string | null; at: number };
 }
+
+/** A draft of a new entry (GET /knowledge/drafts/:draftId); `content` holds its fields as written so far. */
+export interface KnowledgeDraft {
+  id: string;
+  entryId: string | null;
+  title: string;
+  content: Record<string, unknown>;
+  fromQuestionId: string | null;
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+}

@@ -73,7 +73,7 @@ export const getStats = () => as(api("GET", "/stats"));
 export const listUnanswered = (status) => as(api("GET", `/insights/unanswered${qs({ status, limit: 200 })}`));
 /** Adds the question as an example of the entry (a publish) and marks it handled. @param {string} id @param {string} entryId */
 export const attachUnanswered = (id, entryId) => api("POST", `/insights/unanswered/${enc(id)}/attach`, { entryId });
-/** @param {string} id @returns {Promise<{ id: string }>} the draft */
+/** @param {string} id @returns {Promise<T.KnowledgeDraft>} the draft */
 export const draftFromUnanswered = (id) => as(api("POST", `/insights/unanswered/${enc(id)}/draft`, {}));
 /** @param {string} id */
 export const dismissUnanswered = (id) => api("POST", `/insights/unanswered/${enc(id)}/dismiss`, {});
@@ -100,6 +100,22 @@ export const markReviewed = (id, baseVersion) => as(api("POST", `/knowledge/${en
 export const listVersions = (id) => as(api("GET", `/knowledge/${enc(id)}/versions`));
 /** @param {string} id @param {number} version @returns {Promise<{ id: string, version: number }>} */
 export const rollbackEntry = (id, version) => as(api("POST", `/knowledge/${enc(id)}/rollback`, { version }));
+/** @returns {Promise<{ items: T.KnowledgeDraft[] }>} */
+export const listDrafts = () => as(api("GET", "/knowledge/drafts"));
+/** @param {{ title: string, id?: string }} body @returns {Promise<T.KnowledgeDraft>} */
+export const startDraft = (body) => as(api("POST", "/knowledge/drafts", body));
+/** @param {string} draftId @returns {Promise<T.KnowledgeDraft>} */
+export const getDraft = (draftId) => as(api("GET", `/knowledge/drafts/${enc(draftId)}`));
+/** @param {string} draftId @param {{ title?: string, id?: string | null, content?: Record<string, unknown> }} body @returns {Promise<T.KnowledgeDraft>} */
+export const saveDraft = (draftId, body) => as(api("PUT", `/knowledge/drafts/${enc(draftId)}`, body));
+/** @param {string} draftId */
+export const deleteDraft = (draftId) => api("DELETE", `/knowledge/drafts/${enc(draftId)}`);
+/**
+ * Publishes a new entry (validated like a file); the draft it was written in is deleted.
+ * @param {Record<string, unknown>} draft the entry's fields @param {string} [draftId]
+ * @returns {Promise<{ id: string, version: number }>}
+ */
+export const createEntry = (draft, draftId) => as(api("POST", "/knowledge", { draft, draftId }));
 /**
  * What a resident asking `question` would be answered, with the entry as published or with `changes`.
  * @param {string} id @param {string} question @param {T.KnowledgeChanges} [changes]

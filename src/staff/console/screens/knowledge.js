@@ -1,7 +1,8 @@
 // @ts-check
 // 知识库 (editors and admins): every catalogue entry with what needs attention — review due,
 // specifics still empty, residents' feedback, unanswered questions that point at it.
-import { listKnowledge } from "../lib/client.js";
+import { act } from "../lib/api.js";
+import { listKnowledge, startDraft } from "../lib/client.js";
 import { h, main, table } from "../lib/dom.js";
 import { meta } from "../lib/meta.js";
 
@@ -34,6 +35,8 @@ export async function screenKnowledge(view, _arg, params) {
       ["unhelpful", "有“没用”反馈"],
     ].map(([value, label]) => h("option", { value, selected: value === show }, label)),
   );
+  const newTitle = h("input", { name: "newTitle", size: 20, maxlength: 100, placeholder: "例如 加班费" });
+  const startButton = h("button", { type: "submit", class: "secondary" }, "起草新条目");
   const needle = text.trim().toLowerCase();
   const items = res.items
     .filter((e) => (SHOW[show] ? SHOW[show](e) : true))
@@ -64,6 +67,23 @@ export async function screenKnowledge(view, _arg, params) {
       h("label", {}, "显示", filter),
       h("button", { type: "submit" }, "筛选"),
     ),
+    h(
+      "form",
+      {
+        class: "filters",
+        onsubmit: (e) => {
+          e.preventDefault();
+          const title = newTitle.value.trim();
+          if (!title) return;
+          act(startButton, async () => {
+            const draft = await startDraft({ title });
+            location.hash = `#/draft/${encodeURIComponent(draft.id)}`;
+          });
+        },
+      },
+      h("label", {}, "新条目标题", newTitle),
+      startButton,
+    ),
     items.length
       ? table(
           ["条目", "分类", "版本", "复核日期", "待填写", "反馈（有用/没用）", "未答问题"],
@@ -75,7 +95,7 @@ export async function screenKnowledge(view, _arg, params) {
                   h(
                     "td",
                     {},
-                    e.title,
+                    h("a", { href: `#/draft/${encodeURIComponent(e.id)}` }, e.title),
                     " ",
                     h("span", { class: "status pending" }, "草稿，未发布"),
                     h("div", { class: "muted small" }, e.id),

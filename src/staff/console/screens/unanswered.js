@@ -7,6 +7,7 @@ import { act, can } from "../lib/api.js";
 import { attachUnanswered, dismissUnanswered, draftFromUnanswered, listKnowledge, listUnanswered } from "../lib/client.js";
 import { fmtTime, h, main, table, toast } from "../lib/dom.js";
 import { labels } from "../lib/meta.js";
+import { go } from "../lib/view.js";
 
 /** @typedef {import("../types.d.ts").UnansweredItem} UnansweredItem */
 
@@ -159,7 +160,8 @@ export async function screenUnanswered(view, _arg, params) {
             onclick: (e) =>
               act(e.currentTarget, async () => {
                 const draft = await draftFromUnanswered(q.id);
-                handled(`已起草新条目${draft?.id ? `（草稿 ${draft.id}）` : ""}。`);
+                handled("已起草新条目，请补充内容后发布。");
+                go(`#/draft/${encodeURIComponent(draft.id)}`);
               }),
           },
           "起草新条目",
