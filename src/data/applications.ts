@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import type {
-  ApplicationStatus,
-  ApplicationSummary,
-  ApplicationType,
-  InfoRequestRecord,
-  NewApplication,
-  PreviousApplication,
+import {
+  type ApplicationStatus,
+  type ApplicationSummary,
+  type ApplicationType,
+  type InfoRequestRecord,
+  type NewApplication,
+  type PreviousApplication,
+  parseInfoRequest,
 } from "../domain/applications.ts";
 import type { Database, Executor } from "./db.ts";
 import { ConflictError, StaleConversationError } from "./errors.ts";
@@ -213,6 +214,7 @@ export class ApplicationRepo {
     residentId: string,
     answer: string,
     now: number,
+    answerEnc?: string,
   ): Promise<boolean> {
     const row = await tx
       .selectFrom("Application")
@@ -222,13 +224,13 @@ export class ApplicationRepo {
       .where("status", "=", "info_requested")
       .executeTakeFirst();
     if (!row) return false;
-    let record: Partial<InfoRequestRecord> = {};
-    try {
-      record = row.infoRequest ? (JSON.parse(row.infoRequest) as InfoRequestRecord) : {};
-    } catch {
-      record = { question: row.infoRequest ?? "" };
-    }
-    const next = { ...record, answer: record.answer ? `${record.answer}\n${answer}` : answer, answeredAt: now };
+    const record: Partial<InfoRequestRecord> = parseInfoRequest(row.infoRequest) ?? {};
+    const next: Partial<InfoRequestRecord> = {
+      ...record,
+      answer: record.answer ? `${record.answer}\n${answer}` : answer,
+      answeredAt: now,
+      ...(answerEnc ? { answerEnc: [...(record.answerEnc ?? []), answerEnc] } : {}),
+    };
     await tx
       .updateTable("Application")
       .set({ status: "pending", infoRequest: JSON.stringify(next), updatedAt: now })

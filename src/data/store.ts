@@ -145,7 +145,7 @@ export class Store {
           break;
         }
         case "application.answerInfoRequest":
-          await this.applications.answerInfoRequest(tx, e.applicationId, turn(e.type).residentId, e.answer, now);
+          await this.applications.answerInfoRequest(tx, e.applicationId, turn(e.type).residentId, e.answer, now, e.answerEnc);
           break;
         case "conversation.transition":
           await this.conversations.transition(tx, e.conversationId, e.ifStatus, e, now);

@@ -48,7 +48,7 @@ export async function buildDialog(deps: DialogDeps): Promise<Dialog> {
     feedbackSkill(),
     guardsSkill,
     handoffSkill(deps.config),
-    infoRequestSkill(deps.store.applications),
+    infoRequestSkill(deps.store.applications, deps.secrets.encryptionKey),
     smallTalkSkill([...flows.values()].map((f) => ({ title: f.title, say: f.offer.say }))),
     faqSkill({ catalogue, llm }),
     fallbackSkill,

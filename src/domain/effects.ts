@@ -31,7 +31,8 @@ export type Effect =
       endorseBy: string;
     }
   /** The resident's answer to staff's request for more information. */
-  | { type: "application.answerInfoRequest"; applicationId: string; answer: string }
+  /** `answer` has its ID and phone numbers masked; `answerEnc`, when it held any, is the whole answer encrypted. */
+  | { type: "application.answerInfoRequest"; applicationId: string; answer: string; answerEnc?: string | undefined }
   // --- staff effects
   /** Moves a conversation between statuses if it is still in `ifStatus` (bumps its version). */
   | {

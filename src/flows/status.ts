@@ -1,5 +1,5 @@
 import type { ApplicationRepo } from "../data/applications.ts";
-import { type ApplicationStatus, type ApplicationSummary, REFERENCE_PATTERN } from "../domain/applications.ts";
+import { type ApplicationStatus, type ApplicationSummary, parseInfoRequest, REFERENCE_PATTERN } from "../domain/applications.ts";
 import { chineseDate, localDay } from "./dates.ts";
 import type { LoadedFlow } from "./loader.ts";
 
@@ -16,8 +16,12 @@ function describe(app: ApplicationSummary, titles: Map<string, string>, timeZone
     `  ${chineseDate(localDay(app.createdAt, timeZone))}提交｜${STATUS_TEXT[app.status] ?? app.status}`,
   ];
   if (app.idNumberMasked) lines.push(`  身份证号 ${app.idNumberMasked}`);
-  if (app.status === "info_requested" && app.infoRequest)
-    lines.push(`  工作人员留言：${app.infoRequest}（直接回复补充的内容就行）`);
+  // Only the question, in the resident's words: the stored record also names the staff member
+  // who asked and when, which is for staff.
+  const question = app.status === "info_requested" ? parseInfoRequest(app.infoRequest)?.question?.trim() : undefined;
+  if (question) lines.push(`  需要您补充：${question}\n  （直接在这里回复补充的内容就行）`);
+  else if (app.status === "info_requested")
+    lines.push("  （工作人员需要您补充一些信息，直接在这里回复就行，也可以说“转人工”问问）");
   if (app.status === "rejected" && app.decisionReason) lines.push(`  原因：${app.decisionReason}`);
   return lines.join("\n");
 }

@@ -53,6 +53,8 @@ export const auditActionLabels: Record<string, string> = {
   "conversation.resolve": "结束人工",
   "application.view": "查看申请",
   "application.reveal_id": "查看完整证件号",
+  "application.reveal_phone": "查看完整电话",
+  "application.reveal_answer": "查看补充材料原文",
   "application.approve": "通过申请",
   "application.reject": "驳回申请",
   "application.request_info": "要求补充材料",

@@ -334,23 +334,34 @@
 
   // ------------------------------------------------------------------ one conversation
 
-  function revealButton(applicationId, target) {
+  /** A button showing one full value (ID number, a phone, an answer) in `target`; the server audits it. */
+  function revealButton(applicationId, target, field = "idNumber") {
     if (!can("reviewer")) return h("span", { class: "muted small" }, "（审核员可查看完整号码）");
+    const what = field === "idNumber" ? "身份证号" : field === "infoAnswer" ? "补充内容原文" : "电话号码";
     return h(
       "button",
       {
         type: "button",
         class: "link",
-        onclick: (e) =>
-          act(e.currentTarget, async () => {
-            if (!confirm("查看完整身份证号会被记录在操作日志中。确定查看吗？")) return;
-            const res = await api("POST", `/applications/${applicationId}/reveal-id`, {});
-            target.textContent = res.idNumber;
-            e.currentTarget?.remove?.();
-          }),
+        onclick: (e) => {
+          // Kept: the event's currentTarget is gone once the handler awaits.
+          const button = e.currentTarget;
+          return act(button, async () => {
+            if (!confirm(`查看完整${what}会被记录在操作日志中。确定查看吗？`)) return;
+            const res = await api("POST", `/applications/${applicationId}/reveal`, { field });
+            target.textContent = res.value;
+            button.remove();
+          });
+        },
       },
-      "查看完整号码",
+      field === "infoAnswer" ? "查看原文" : "查看完整号码",
     );
+  }
+
+  /** A masked value with its reveal button. */
+  function revealable(applicationId, masked, field) {
+    const text = h("span", {}, masked || "—");
+    return [text, " ", masked ? revealButton(applicationId, text, field) : null];
   }
 
   async function screenConversation(id) {
@@ -531,7 +542,7 @@
                   h("dt", {}, "身份证号"),
                   h("dd", {}, idText, " ", a.idNumberMasked ? revealButton(a.id, idText) : null),
                   h("dt", {}, "电话"),
-                  h("dd", {}, a.phoneMasked || "—"),
+                  h("dd", {}, ...revealable(a.id, a.phoneMasked, "phone")),
                   h("dt", {}, "提交时间"),
                   h("dd", {}, fmtTime(a.createdAt)),
                 ),
@@ -664,9 +675,12 @@
         await render();
       });
     const open = a.status === "pending" || a.status === "info_requested";
+    const phoneFields = new Set(a.phoneFields || []);
     const dataRows = Object.entries(a.data || {}).flatMap(([k, v]) => [
       h("dt", {}, FIELD_LABELS[a.type]?.[k] || k),
-      h("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v)),
+      phoneFields.has(k)
+        ? h("dd", {}, ...revealable(a.id, String(v), k))
+        : h("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v)),
     ]);
     app().replaceChildren(
       h("p", {}, h("a", { href: "#/applications" }, "← 返回申请列表")),
@@ -692,7 +706,7 @@
             h("dt", {}, "身份证号"),
             h("dd", {}, idText, " ", a.hasIdNumber ? revealButton(a.id, idText) : null),
             h("dt", {}, "电话"),
-            h("dd", {}, a.phoneMasked || "—"),
+            h("dd", {}, ...revealable(a.id, a.phoneMasked, "phone")),
             h("dt", {}, "渠道"),
             h("dd", {}, CHANNELS[a.resident.channel] || a.resident.channel),
             ...dataRows,
@@ -708,13 +722,16 @@
                   {},
                   `要求（${a.infoRequest.askedBy || ""} ${fmtTime(a.infoRequest.askedAt)}）：${a.infoRequest.question || ""}`,
                 ),
-                h(
-                  "p",
-                  {},
-                  a.infoRequest.answer
-                    ? `居民回复（${fmtTime(a.infoRequest.answeredAt)}）：${a.infoRequest.answer}`
-                    : "居民还没有回复。",
-                ),
+                a.infoRequest.answer
+                  ? h(
+                      "p",
+                      {},
+                      `居民回复（${fmtTime(a.infoRequest.answeredAt)}）：`,
+                      ...(a.infoRequest.answerHidden
+                        ? revealable(a.id, a.infoRequest.answer, "infoAnswer")
+                        : [a.infoRequest.answer]),
+                    )
+                  : h("p", {}, "居民还没有回复。"),
               )
             : null,
           a.conversationId && can("agent")
