@@ -51,7 +51,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   const secrets = loadSecrets(config);
   await checkSecretsMatch(store, secrets, clock.now());
   const catalogue = await loadCatalogue();
-  const flows = loadFlows();
+  const flows = loadFlows(undefined, config.retention);
   const dialog = await buildDialog({ config, secrets, clock, log, store, catalogue, flows });
   let metrics: Metrics | undefined;
   const engine = new Engine({

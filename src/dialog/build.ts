@@ -32,7 +32,7 @@ export interface DialogDeps {
 /** The skills in the order they get a chance at each turn; the fallback is always last. */
 export async function buildDialog(deps: DialogDeps): Promise<Dialog> {
   const catalogue = deps.catalogue ?? (await loadCatalogue());
-  const flows = deps.flows ?? loadFlows();
+  const flows = deps.flows ?? loadFlows(undefined, deps.config.retention);
   const llm = createLlm(deps.config, deps.log);
   if (!llm) deps.log.info("LLM not configured (OPENAI_API_KEY / OPENAI_MODEL): answering from catalogue retrieval only");
   return new Dialog([
