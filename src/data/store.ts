@@ -12,6 +12,7 @@ import { LimitRepo } from "./limits.ts";
 import { OutboxRepo } from "./outbox.ts";
 import { PermitRepo } from "./permits.ts";
 import { ReminderRepo } from "./reminders.ts";
+import { RetentionRepo } from "./retention.ts";
 import { SettingRepo } from "./settings.ts";
 import { StaffRepo } from "./staff.ts";
 import { type TurnScope, TurnStore } from "./turn-store.ts";
@@ -42,6 +43,7 @@ export class Store {
   readonly leases: LeaseRepo;
   readonly limits: LimitRepo;
   readonly settings: SettingRepo;
+  readonly retention: RetentionRepo;
   readonly turns: TurnStore;
 
   private constructor(
@@ -61,6 +63,7 @@ export class Store {
     this.leases = new LeaseRepo(db);
     this.limits = new LimitRepo(db);
     this.settings = new SettingRepo(db);
+    this.retention = new RetentionRepo(db);
     this.turns = new TurnStore(db, (tx, effects, scope, now) => this.applyIn(tx, effects, scope, now));
   }
 
