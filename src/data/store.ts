@@ -12,6 +12,7 @@ import { LimitRepo } from "./limits.ts";
 import { OutboxRepo } from "./outbox.ts";
 import { PermitRepo } from "./permits.ts";
 import { ReminderRepo } from "./reminders.ts";
+import { ResidentRepo } from "./residents.ts";
 import { RetentionRepo } from "./retention.ts";
 import { SettingRepo } from "./settings.ts";
 import { StaffRepo } from "./staff.ts";
@@ -44,6 +45,7 @@ export class Store {
   readonly limits: LimitRepo;
   readonly settings: SettingRepo;
   readonly retention: RetentionRepo;
+  readonly residents: ResidentRepo;
   readonly turns: TurnStore;
 
   private constructor(
@@ -64,6 +66,7 @@ export class Store {
     this.limits = new LimitRepo(db);
     this.settings = new SettingRepo(db);
     this.retention = new RetentionRepo(db);
+    this.residents = new ResidentRepo(db);
     this.turns = new TurnStore(db, (tx, effects, scope, now) => this.applyIn(tx, effects, scope, now));
   }
 
