@@ -3,13 +3,14 @@
  * service's user only, whatever the umask: the SQLite file with its WAL and shared-memory files,
  * the generated secrets, the data directory, and backups.
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backup } from "../../scripts/db-backup.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { onPostgres } from "../helpers/database.ts";
+import { startWechat } from "../wechaty-harness.ts";
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 
@@ -53,5 +54,24 @@ describe("file modes", () => {
     const file = join(base, "backup.dump");
     backup(t.databaseUrl, file);
     expect(mode(file)).toBe(0o600);
+  });
+
+  it("keeps the saved WeChat session private, whatever mode the puppet's library wrote it with", async () => {
+    const dir = join(base, "wechat");
+    const session = join(dir, "wechat.memory-card.json");
+    const h = await startWechat(
+      {},
+      {
+        dir,
+        async beforeStart() {
+          writeFileSync(session, "{}", { mode: 0o644 });
+        },
+      },
+    );
+    try {
+      expect(mode(session)).toBe(0o600);
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { randomInt } from "node:crypto";
+import { chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import {
@@ -128,6 +129,7 @@ export class WechatChannel implements ChannelAdapter {
     });
     // Messages that arrived while the puppet was stopping are still recorded and answered if possible.
     await this.idle();
+    this.protectSession();
     this.state = withoutUndefined({ ...this.state, loggedIn: false, qr: undefined, qrUrl: undefined });
     rejectionGuard.remove(this.log);
   }
@@ -354,6 +356,7 @@ export class WechatChannel implements ChannelAdapter {
     this.marked = new Set();
     this.state = withoutUndefined({ ...this.state, loggedIn: true, user: user.name(), qr: undefined, qrUrl: undefined });
     this.log.info({ user: user.name() }, "wechat: logged in");
+    this.protectSession();
     // What waited while logged out goes now, not at the next poll.
     this.ctx.dispatcher.kick();
   }
@@ -453,6 +456,19 @@ export class WechatChannel implements ChannelAdapter {
   }
 
   // ---- helpers ---------------------------------------------------------------------------
+
+  /**
+   * The saved session logs the account in without a scan: readable by the service's user only,
+   * whatever mode the puppet's library wrote it with (it is saved at login and at stop).
+   */
+  private protectSession(): void {
+    const file = `${join(this.ctx.config.dataDir, "wechat")}.memory-card.json`;
+    try {
+      if (existsSync(file)) chmodSync(file, 0o600);
+    } catch (err) {
+      this.log.warn({ error: errorMessage(err) }, "wechat: could not make the saved session private");
+    }
+  }
 
   private newQueue(): PacedQueue {
     const { config, clock } = this.ctx;
