@@ -88,6 +88,17 @@ function toSummary(r: SummaryRow): ApplicationSummary {
   return { ...r, type: r.type as ApplicationType, status: r.status as ApplicationStatus, data };
 }
 
+export interface DeletionRequestRow {
+  id: string;
+  status: string;
+  createdAt: number;
+  residentId: string;
+  channel: string;
+  userId: string;
+  /** Submitted applications the resident still has (kept for their retention period). */
+  applications: number;
+}
+
 /** Applications residents submitted through guided flows, deletion requests, and staff decisions. */
 export class ApplicationRepo {
   constructor(private readonly db: Database) {}
@@ -174,6 +185,36 @@ export class ApplicationRepo {
       .where("status", "=", "pending")
       .executeTakeFirst();
     return Boolean(row);
+  }
+
+  private deletionRequests() {
+    return this.db.k
+      .selectFrom("DeletionRequest as q")
+      .innerJoin("Resident as r", "r.id", "q.residentId")
+      .select((eb) => [
+        "q.id",
+        "q.status",
+        "q.createdAt",
+        "q.residentId",
+        "r.channel",
+        "r.channelUserId as userId",
+        eb
+          .selectFrom("Application as a")
+          .select((e) => e.fn.countAll<number>().as("n"))
+          .whereRef("a.residentId", "=", "r.id")
+          .as("applications"),
+      ]);
+  }
+
+  /** Deletion requests for staff, oldest first, with what is kept for each resident. */
+  async listDeletionRequests(status: "pending" | "done", limit: number): Promise<DeletionRequestRow[]> {
+    const rows = await this.deletionRequests().where("q.status", "=", status).orderBy("q.createdAt").limit(limit).execute();
+    return rows.map((r) => ({ ...r, applications: Number(r.applications ?? 0) }));
+  }
+
+  async findDeletionRequest(id: string): Promise<DeletionRequestRow | null> {
+    const row = await this.deletionRequests().where("q.id", "=", id).executeTakeFirst();
+    return row ? { ...row, applications: Number(row.applications ?? 0) } : null;
   }
 
   /** Records a PIPL deletion request for staff, once while one is pending. */

@@ -1,4 +1,5 @@
 import type { ExpressionBuilder } from "kysely";
+import { ConflictError } from "./errors.ts";
 import { channelIds } from "../domain/types.ts";
 import type { Database, DB, Executor } from "./db.ts";
 
@@ -132,16 +133,50 @@ export class RetentionRepo {
         ).map((r) => r.id);
         if (!ids.length) continue;
         // Re-checked: a pending one may have been claimed (status 'sending') meanwhile.
-        const result = await k
-          .deleteFrom("Delivery")
-          .where("id", "in", ids)
-          .where("status", "=", status)
-          .where("updatedAt", "<", cutoff)
-          .executeTakeFirst();
-        return { ...none(), deliveries: Number(result.numDeletedRows), done: false };
+        return k.transaction().execute(async (tx) => {
+          const gone = await tx
+            .deleteFrom("Delivery")
+            .where("id", "in", ids)
+            .where("status", "=", status)
+            .where("updatedAt", "<", cutoff)
+            .returning("residentId")
+            .execute();
+          // A resident whose data was erased on request kept only the notice telling them so.
+          const residents = await this.deleteResidentsLeftWithNothing(tx, [...new Set(gone.map((r) => r.residentId))]);
+          return { ...none(), deliveries: gone.length, residents, done: false };
+        });
       }
     }
     return finished();
+  }
+
+  /**
+   * Carries out a pending PIPL deletion request (inside the staff action's transaction): the
+   * resident's transcript, notes and dialog state, feedback, proactive messages not being sent
+   * right now, and permits (with their reminders) are deleted; nickname and district cleared,
+   * notices and reminders switched off. The resident row stays with its applications, which are
+   * kept for their retention period, so the resident can be told; the retention job removes it
+   * once nothing needs it. ConflictError when the request is no longer pending.
+   */
+  async eraseForDeletionRequest(tx: Executor, requestId: string, residentId: string, now: number): Promise<void> {
+    const done = await tx
+      .updateTable("DeletionRequest")
+      .set({ status: "done" })
+      .where("id", "=", requestId)
+      .where("residentId", "=", residentId)
+      .where("status", "=", "pending")
+      .executeTakeFirst();
+    if (done.numUpdatedRows !== 1n) throw new ConflictError("deletion request");
+    await tx.deleteFrom("Message").where("residentId", "=", residentId).execute();
+    await tx.deleteFrom("Conversation").where("residentId", "=", residentId).execute();
+    await tx.deleteFrom("AnswerFeedback").where("residentId", "=", residentId).execute();
+    await tx.deleteFrom("Delivery").where("residentId", "=", residentId).where("status", "<>", "sending").execute();
+    await tx.deleteFrom("Permit").where("residentId", "=", residentId).execute();
+    await tx
+      .updateTable("Resident")
+      .set({ displayName: null, district: null, acceptsNotices: false, remindersOptOut: true, lastSeenAt: now })
+      .where("id", "=", residentId)
+      .execute();
   }
 
   /** Samples of unanswered questions (a resident's words, masked) last asked before `cutoff`. */
@@ -166,6 +201,7 @@ export class RetentionRepo {
    * finished deliveries, feedback and completed deletion requests go with them (cascade).
    */
   private async deleteResidentsLeftWithNothing(tx: Executor, ids: readonly string[]): Promise<number> {
+    if (!ids.length) return 0;
     const unneeded = (eb: ExpressionBuilder<DB, "Resident">) =>
       eb.and([
         eb.not(eb.exists(eb.selectFrom("Conversation as c").select("c.id").whereRef("c.residentId", "=", "Resident.id"))),

@@ -172,6 +172,9 @@ export class Store {
         case "permit.endorsementApproved":
           await this.permits.endorsementApproved(tx, e, now, e.timeZone);
           break;
+        case "deletion.complete":
+          await this.retention.eraseForDeletionRequest(tx, e.requestId, e.residentId, now);
+          break;
         case "delivery.enqueue":
           await this.outbox.enqueue(tx, e.delivery, now);
           break;

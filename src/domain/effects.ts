@@ -71,6 +71,12 @@ export type Effect =
       data: Record<string, unknown>;
       timeZone: string;
     }
+  /**
+   * A resident's PIPL deletion request carried out: their transcript (messages, notes, state),
+   * feedback, proactive messages not being sent, permits and nickname go; submitted applications
+   * stay for their retention period. The request must still be pending (else ConflictError).
+   */
+  | { type: "deletion.complete"; requestId: string; residentId: string }
   | { type: "delivery.enqueue"; delivery: DeliveryInput }
   | { type: "audit.record"; entry: AuditEntry };
 

@@ -6,6 +6,7 @@ import { staffApplicationRoutes } from "./routes/applications.ts";
 import { staffAuthRoutes } from "./routes/auth.ts";
 import { staffConsoleRoutes } from "./routes/console.ts";
 import { staffConversationRoutes } from "./routes/conversations.ts";
+import { staffDeletionRoutes } from "./routes/deletions.ts";
 import { staffInsightRoutes } from "./routes/insights.ts";
 import { staffMetaRoutes } from "./routes/meta.ts";
 
@@ -24,6 +25,7 @@ export function staffPlugin(ctx: AppContext): FastifyPluginAsync {
     await app.register(staffApplicationRoutes(ctx), { prefix: STAFF_PREFIX });
     await app.register(staffInsightRoutes(ctx), { prefix: STAFF_PREFIX });
     await app.register(staffAdminRoutes(ctx), { prefix: STAFF_PREFIX });
+    await app.register(staffDeletionRoutes(ctx), { prefix: STAFF_PREFIX });
     await app.register(staffMetaRoutes(ctx), { prefix: STAFF_PREFIX });
     await app.register(staffConsoleRoutes());
   };

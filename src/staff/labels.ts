@@ -58,6 +58,7 @@ export const auditActionLabels: Record<string, string> = {
   "application.approve": "通过申请",
   "application.reject": "驳回申请",
   "application.request_info": "要求补充材料",
+  "deletion.complete": "完成删除请求",
 };
 
 /** The type's name for staff, from its flow file (the code itself for a flow since removed). */
