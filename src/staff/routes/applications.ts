@@ -150,7 +150,7 @@ export function staffApplicationRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.post(
       "/applications/:id/reveal",
       {
-        preHandler: reviewer,
+        onRequest: reviewer,
         schema: {
           tags,
           summary: "One full value: idNumber, phone, a phone field of the data (e.g. landlordPhone) or infoAnswer (audited)",

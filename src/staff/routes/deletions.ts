@@ -23,7 +23,7 @@ export function staffDeletionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.get(
       "/deletion-requests",
       {
-        preHandler: admin,
+        onRequest: admin,
         schema: {
           tags,
           summary: "Residents' deletion requests, oldest first",
@@ -41,7 +41,7 @@ export function staffDeletionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.post(
       "/deletion-requests/:id/complete",
       {
-        preHandler: admin,
+        onRequest: admin,
         schema: {
           tags,
           summary:
