@@ -10,7 +10,7 @@
  * keep DATA_ENCRYPTION_KEY / data/secrets.json with it.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, rmSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, openSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import Database from "better-sqlite3";
 import { ConfigError, loadConfig } from "../src/config/config.ts";
@@ -31,14 +31,23 @@ function run(command: string, args: string[]): void {
 export function backup(url: string, file: string): void {
   const target = resolve(file);
   if (existsSync(target)) throw new Error(`${target} exists: choose a new file name`);
-  if (isPostgresUrl(url)) run("pg_dump", ["--format=custom", "--no-owner", "--no-privileges", `--file=${target}`, url]);
-  else {
-    const db = new Database(sqlitePath(url), { readonly: true, fileMustExist: true });
-    try {
-      db.prepare("VACUUM INTO ?").run(target);
-    } finally {
-      db.close();
+  // Created empty and private first (both tools write into an existing empty file), so the copy
+  // is never readable by others, not even while it is being written.
+  closeSync(openSync(target, "wx", 0o600));
+  try {
+    if (isPostgresUrl(url)) run("pg_dump", ["--format=custom", "--no-owner", "--no-privileges", `--file=${target}`, url]);
+    else {
+      const db = new Database(sqlitePath(url), { readonly: true, fileMustExist: true });
+      try {
+        db.prepare("VACUUM INTO ?").run(target);
+      } finally {
+        db.close();
+      }
     }
+  } catch (err) {
+    // No half-written copy left behind to be mistaken for a backup.
+    rmSync(target, { force: true });
+    throw err;
   }
   chmodSync(target, 0o600);
 }

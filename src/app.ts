@@ -63,7 +63,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     isConflict: (err) => err instanceof ConflictError,
     ...(options.knowledgeDir ? { dir: options.knowledgeDir } : {}),
   });
-  const flows = loadFlows();
+  const flows = loadFlows(undefined, config.retention);
   const llm = llmOf(config, log);
   const dialog = await buildDialog({
     config,

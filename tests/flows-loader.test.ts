@@ -55,6 +55,25 @@ describe("flow files", () => {
     expect(report.steps.find((s) => s.slot === "landlordPhone")?.choices).toEqual(["跳过"]);
   });
 
+  it("the consent notice states the retention periods, filled in from configuration", () => {
+    const retention = (flows: ReturnType<typeof loadFlows>) => [...flows.values()].map((f) => f.consent.retention);
+    for (const text of retention(loadFlows())) {
+      expect(text).toBe("聊天记录保存到最后一次对话后1年，申请材料保存到审核完成后3年，到期自动删除");
+    }
+    const configured = retention(loadFlows(undefined, { transcriptDays: 180, applicationDays: 730 }));
+    expect(configured).toHaveLength(4);
+    for (const text of configured)
+      expect(text).toBe("聊天记录保存到最后一次对话后180天，申请材料保存到审核完成后2年，到期自动删除");
+
+    // A statement that does not say the periods, or names an unknown one, stops start-up.
+    expect(errorOf(original.replace(/retention: .*/, "retention: 按规定期限保存")).message).toMatch(
+      /address-report\.yml: consent\.retention: must state the period with \{transcripts\}/,
+    );
+    expect(errorOf(original.replace("{applications}", "{application}")).message).toMatch(
+      /consent\.retention: unknown placeholder \{application\}/,
+    );
+  });
+
   it("a broken file names the file and the field", () => {
     const badValidator = errorOf(original.replace("validator: mobile_phone }", "validator: mobile }"));
     expect(badValidator.message).toMatch(/address-report\.yml: steps\[2\]\.validation\.validator/);
@@ -76,7 +95,7 @@ describe("flow files", () => {
   });
 
   it("start-up stops on a broken flow file", () => {
-    const dir = intentsWith(original.replace("retention: 按规定期限保存", "retention: 0"));
+    const dir = intentsWith(original.replace(/retention: .*/, "retention: 0"));
     // buildDialog creates the skill at start-up; the skill loads and checks the flow files.
     const deps = { config: { TZ: "Asia/Shanghai" }, secrets: {} as never, store: {} as never, log: {} as never };
     expect(() => createFlowsSkill({ ...deps, intentsDir: dir })).toThrow(/address-report\.yml: consent\.retention/);

@@ -112,11 +112,99 @@ describe("in a running service", () => {
     }
   });
 
+  it("keeps only masked numbers in the audit log, whatever an action writes into it", async () => {
+    const admin = await staffToken(t, "admin");
+    // A username that is someone's phone number.
+    const created = await t.app.inject({
+      method: "POST",
+      url: "/api/v1/staff/users",
+      headers: bearer(admin),
+      payload: { username: "13912345678", password: "a-long-enough-password-77", role: "agent" },
+    });
+    expect(created.statusCode).toBe(200);
+    await t.ctx.store.audit.record(
+      { staffUserId: null, username: null, action: "test.detail", detail: `ID ${ID_FORMS[0]} / ${PHONE_FORMS[0]}` },
+      t.clock.now(),
+    );
+    const res = await t.app.inject({ method: "GET", url: "/api/v1/staff/audit?limit=50", headers: bearer(admin) });
+    expect(res.statusCode).toBe(200);
+    const details = (res.json() as { items: { action: string; detail: string | null }[] }).items.map((i) => i.detail ?? "");
+    expect(details.some((d) => d.includes("139****5678 (agent)"))).toBe(true);
+    expect(details.some((d) => d.includes(`ID ${MASKED_ID} / 139****5678`))).toBe(true);
+    for (const form of [...ID_FORMS, ...PHONE_FORMS, ID, "13912345678"]) expect(res.body).not.toContain(form);
+  });
+
   it("wrote none of them to its log", () => {
     expect(logLines.length).toBeGreaterThan(0);
     const out = logLines.join("\n");
     for (const form of [...ID_FORMS, ...PHONE_FORMS]) expect(out).not.toContain(form);
     expect(out).not.toContain(ID);
     expect(out).not.toContain("19900101");
+  });
+});
+
+describe("request logs", () => {
+  let t: TestApp;
+  const logLines: string[] = [];
+
+  beforeAll(async () => {
+    const logger = createLogger("info", { write: (chunk: string) => void logLines.push(chunk) });
+    t = await createTestApp({}, { logger });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("mask ID and phone numbers in request URLs, in the query or the path, however they are written", async () => {
+    const token = await staffToken(t, "reviewer");
+    const forms = [...ID_FORMS, ...PHONE_FORMS];
+    for (const form of forms) {
+      // Percent-encoded as a browser sends it, and with "+" for spaces as forms do.
+      const encoded = encodeURIComponent(form);
+      const plus = encoded.replaceAll("%20", "+");
+      for (const url of [`/api/v1/staff/reminders?permitNumber=${encoded}`, `/api/v1/staff/applications/${encoded}`]) {
+        const res = await t.app.inject({ method: "GET", url, headers: bearer(token) });
+        expect(res.statusCode, url).toBeLessThan(500);
+      }
+      await t.app.inject({ method: "GET", url: `/api/v1/staff/reminders?permitNumber=${plus}`, headers: bearer(token) });
+    }
+    // Unauthenticated and unknown routes are logged too.
+    await t.app.inject({ method: "GET", url: `/no/such/route/${ID}?phone=13912345678` });
+
+    const out = logLines.join("\n");
+    const urls = logLines.map((l) => (JSON.parse(l) as { req?: { url?: string } }).req?.url).filter(Boolean) as string[];
+    expect(urls.length).toBeGreaterThanOrEqual(forms.length * 3);
+    for (const form of forms) {
+      expect(out).not.toContain(form);
+      expect(out).not.toContain(encodeURIComponent(form));
+    }
+    expect(out).not.toContain(ID);
+    expect(out).not.toContain("19900101");
+    expect(out).not.toContain("13912345678");
+    expect(out).not.toContain("1234%205678");
+    expect(urls.filter((u) => u.includes(MASKED_ID)).length).toBeGreaterThanOrEqual(ID_FORMS.length * 3);
+    expect(urls.filter((u) => u.includes("139****5678")).length).toBeGreaterThanOrEqual(PHONE_FORMS.length * 3);
+    // A URL without personal numbers is logged exactly as requested.
+    await t.app.inject({ method: "GET", url: "/healthz?probe=1" });
+    expect(logLines.some((l) => l.includes('"url":"/healthz?probe=1"'))).toBe(true);
+  });
+
+  it("mask them in logged errors: message, stack and the database's own detail", () => {
+    const lines: string[] = [];
+    const log = createLogger("info", { write: (chunk: string) => void lines.push(chunk) });
+    const err = Object.assign(new Error(`duplicate key 330203 19900101 1236 for 139-1234-5678`), {
+      detail: `Key ("permitNumber")=(${ID}) already exists.`,
+      cause: new Error("while saving +86 139 1234 5678"),
+    });
+    log.error({ err }, "could not save");
+    log.error(err);
+    const out = lines.join("\n");
+    expect(lines).toHaveLength(2);
+    expect(out).not.toContain(ID);
+    expect(out).not.toContain("19900101");
+    expect(out).not.toContain("1234-5678");
+    expect(out).not.toContain("1234 5678");
+    expect(out).toContain(MASKED_ID);
+    expect(out).toContain("139****5678");
   });
 });

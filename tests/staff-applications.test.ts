@@ -109,6 +109,50 @@ describe("application review", () => {
     expect(audit.every((r) => r.targetId === a1)).toBe(true);
   });
 
+  it("shows phones in the data (the landlord's) masked; each full phone is a separate, audited reveal", async () => {
+    const id = await submitted("app-5", "address_report", "江北区", "YJ20260310-EEEE");
+    await t.sql.run(
+      `UPDATE "Application" SET data = ? WHERE id = ?`,
+      JSON.stringify({
+        district: "江北区",
+        housingType: "租房",
+        landlordPhone: "0574-87654321",
+        address: "人民路 100 号，有事打 13912345678",
+      }),
+      id,
+    );
+    const res = await api("GET", `/applications/${id}`, reviewer);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      phoneMasked: "138****5678",
+      phoneFields: ["landlordPhone"],
+      data: { landlordPhone: "0574****4321", housingType: "租房", address: "人民路 100 号，有事打 139****5678" },
+    });
+    expect(res.body).not.toContain("87654321");
+    expect(res.body).not.toContain("13912345678");
+    expect(res.body).not.toContain("13812345678");
+
+    const landlord = await api("POST", `/applications/${id}/reveal`, reviewer, { field: "landlordPhone" });
+    expect(landlord.statusCode).toBe(200);
+    expect(landlord.headers["cache-control"]).toBe("no-store");
+    expect(landlord.json()).toEqual({ field: "landlordPhone", value: "0574-87654321" });
+    const own = await api("POST", `/applications/${id}/reveal`, reviewer, { field: "phone" });
+    expect(own.json()).toEqual({ field: "phone", value: "13812345678" });
+    // Only phones and the ID: any other field (free text is masked for good) is refused.
+    expect((await api("POST", `/applications/${id}/reveal`, reviewer, { field: "address" })).statusCode).toBe(400);
+    expect((await api("POST", `/applications/${id}/reveal`, reviewer, { field: "infoAnswer" })).statusCode).toBe(404);
+    expect((await api("POST", `/applications/${id}/reveal`, agent, { field: "phone" })).statusCode).toBe(403);
+
+    const audit = await t.sql.all<{ action: string; detail: string }>(
+      `SELECT action, detail FROM "AuditLog" WHERE targetId = ? AND action LIKE 'application.reveal%' ORDER BY id`,
+      id,
+    );
+    expect(audit).toEqual([
+      { action: "application.reveal_phone", detail: "YJ20260310-EEEE: landlordPhone" },
+      { action: "application.reveal_phone", detail: "YJ20260310-EEEE: phone" },
+    ]);
+  });
+
   it("an agent cannot read, reveal or decide applications", async () => {
     expect((await api("GET", "/applications", agent)).statusCode).toBe(403);
     expect((await api("POST", `/applications/${a1}/reveal-id`, agent)).statusCode).toBe(403);
@@ -165,11 +209,33 @@ describe("application review", () => {
     expect(res.json().status).toBe("info_requested");
     expect((await notices("app-3")).at(-1)?.text).toContain("请提供房东姓名和联系电话");
 
-    const answer = await t.say("app-3", "房东李四，电话 13900001111");
+    // 查进度 meanwhile shows the question in words for the resident: no JSON, no staff name, no timestamps.
+    const status = (await t.say("app-3", "查进度")).replies[0]?.text ?? "";
+    expect(status).toContain("需要您补充：请提供房东姓名和联系电话");
+    expect(status).toContain("直接在这里回复");
+    expect(status).not.toMatch(/[{}"]|askedBy|askedAt|question|reviewer-/);
+
+    const answer = await t.say("app-3", "房东李四，电话 139-0000-1111");
     expect(answer.replies[0]?.text).toContain("YJ20260310-CCCC");
-    const detail = (await api("GET", `/applications/${a3}`, reviewer)).json();
+    const opened = await api("GET", `/applications/${a3}`, reviewer);
+    const detail = opened.json();
     expect(detail.status).toBe("pending");
-    expect(detail.infoRequest).toMatchObject({ question: "请提供房东姓名和联系电话", answer: "房东李四，电话 13900001111" });
+    // The phone in the answer is masked like everywhere else; the full text is one audited reveal away.
+    expect(detail.infoRequest).toMatchObject({
+      question: "请提供房东姓名和联系电话",
+      answer: "房东李四，电话 139****1111",
+      answerHidden: true,
+    });
+    expect(opened.body).not.toContain("0000-1111");
+    const stored = await t.sql.get<{ infoRequest: string }>(`SELECT infoRequest FROM "Application" WHERE id = ?`, a3);
+    expect(stored?.infoRequest).not.toContain("0000-1111");
+    const full = await api("POST", `/applications/${a3}/reveal`, reviewer, { field: "infoAnswer" });
+    expect(full.json()).toEqual({ field: "infoAnswer", value: "房东李四，电话 139-0000-1111" });
+    const audited = await t.sql.get<{ detail: string }>(
+      `SELECT detail FROM "AuditLog" WHERE action = 'application.reveal_answer' AND targetId = ?`,
+      a3,
+    );
+    expect(audited?.detail).toBe("YJ20260310-CCCC: infoAnswer");
 
     // Only the next message: after that the assistant answers as usual.
     expect((await t.say("app-3", "你好")).replies[0]?.intent).toBe("greeting");

@@ -15,6 +15,22 @@ function onMessage(target: ContactMock | RoomMock, listener: (message: MessageMo
 }
 
 export const BOT_NAME = "甬居助手";
+
+/**
+ * The mock puppet with one thing a real puppet does that the mock leaves out: a contact's remark
+ * (alias) set through Wechaty is kept, as WeChat keeps it on its servers across logins. Everything
+ * else is the mock's own.
+ */
+export class PuppetMockWithRemarks extends PuppetMock {
+  override contactAlias(contactId: string): Promise<string>;
+  override contactAlias(contactId: string, alias: string | null): Promise<void>;
+  override async contactAlias(contactId: string, alias?: string | null): Promise<never> {
+    const payload = this.mocker.contactPayload(contactId) as { alias?: string };
+    if (alias === undefined) return (payload.alias ?? "") as never;
+    this.mocker.contactPayload(contactId, { ...(payload as object), alias: alias ?? undefined } as never);
+    return undefined as never;
+  }
+}
 /** How long to wait for the mock WeChat to deliver something (generous: CI machines are busy). */
 export const WAIT = { timeout: 10_000, interval: 10 };
 
@@ -37,7 +53,13 @@ export interface WechatHarness {
   puppet: PuppetMock;
   wechat: WechatChannel;
   account: ContactMock;
-  resident(name: string, id?: string): MockResident;
+  /** A WeChat user; `payload` sets e.g. `friend: false` (met only in a group) or a remark (`alias`). */
+  resident(name: string, id?: string, payload?: { friend?: boolean; alias?: string }): MockResident;
+  /**
+   * Logs the account out and in again the way wechat4u does: every contact gets a new id, keeping
+   * its name and the remark the account gave it. Returns the residents as they are now.
+   */
+  reloginWithNewIds(residents: MockResident[]): Promise<MockResident[]>;
   /** Waits until the assistant has sent `count` more messages (collected by `read`) and is idle. */
   repliesTo(read: () => string[], before: number, count?: number): Promise<string[]>;
   close(): Promise<void>;
@@ -64,7 +86,7 @@ export async function startWechat(
   });
   await beforeStart?.(t);
   const mocker = new mock.Mocker();
-  const puppet = new PuppetMock({ mocker });
+  const puppet = new PuppetMockWithRemarks({ mocker });
   const wechat = new WechatChannel(t.ctx, { printQr: false, ...channelOptions, puppet });
   t.ctx.channels.set("wechat", wechat);
   await wechat.start();
@@ -89,8 +111,8 @@ export function harness(
     puppet,
     wechat,
     account,
-    resident(name, id) {
-      const contact = mocker.createContact({ name, ...(id ? { id } : {}) });
+    resident(name, id, payload = {}) {
+      const contact = mocker.createContact({ name, ...(id ? { id } : {}), ...payload });
       const inbox: string[] = [];
       onMessage(contact, (m) => {
         if (m.talker().id === account.id && !m.room()) inbox.push(m.text() ?? "");
@@ -118,6 +140,24 @@ export function harness(
         },
       };
       return r;
+    },
+    async reloginWithNewIds(residents) {
+      await puppet.logout("re-login");
+      await vi.waitFor(() => expect(wechat.status().loggedIn).toBe(false), WAIT);
+      const now: MockResident[] = [];
+      for (const r of residents) {
+        const old = mocker.contactPayload(r.contact.id) as { name: string; alias?: string; friend?: boolean };
+        mocker.cacheContactPayload.delete(r.contact.id);
+        now.push(
+          h.resident(old.name, `${r.contact.id}-next`, {
+            ...(old.alias ? { alias: old.alias } : {}),
+            ...(old.friend !== undefined ? { friend: old.friend } : {}),
+          }),
+        );
+      }
+      mocker.login(account);
+      await vi.waitFor(() => expect(wechat.status().loggedIn).toBe(true), WAIT);
+      return now;
     },
     async repliesTo(read, before, count = 1) {
       await vi.waitFor(() => expect(read().length).toBeGreaterThanOrEqual(before + count), WAIT);

@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { passwordProblem, passwordProblemEnglish } from "../staff/password-policy.ts";
+import { DEFAULT_RETENTION, type RetentionPolicy } from "../domain/retention.ts";
 
 /** Empty strings count as missing, so `FOO=` in a .env file means "use the default". */
 const optionalString = z.preprocess(
@@ -165,6 +166,11 @@ export const envSchema = z
     KNOWLEDGE_REVIEW_DAYS: positiveInt(180),
     /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
     METRICS_TOKEN: optionalString,
+    // Retention (src/domain/retention.ts): the consent notices state these periods.
+    /** Days a conversation's transcript is kept after its last message. */
+    RETENTION_TRANSCRIPT_DAYS: positiveInt(DEFAULT_RETENTION.transcriptDays),
+    /** Days a decided application (and its personal data) is kept after the decision. */
+    RETENTION_APPLICATION_DAYS: positiveInt(DEFAULT_RETENTION.applicationDays),
   })
   .superRefine((env, ctx) => {
     if (env.STAFF_ADMIN_USERNAME && !env.STAFF_ADMIN_PASSWORD) {
@@ -189,6 +195,7 @@ export interface Config extends Env {
   dataDir: string;
   llmEnabled: boolean;
   apiChannelEnabled: boolean;
+  retention: RetentionPolicy;
 }
 
 export class ConfigError extends Error {
@@ -217,5 +224,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir: env.DATA_DIR ?? (path.slice(0, path.lastIndexOf("/")) || "."),
     llmEnabled: Boolean(env.OPENAI_API_KEY && env.OPENAI_MODEL),
     apiChannelEnabled: Boolean(env.API_TOKEN),
+    retention: { transcriptDays: env.RETENTION_TRANSCRIPT_DAYS, applicationDays: env.RETENTION_APPLICATION_DAYS },
   };
 }

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import type {
-  ApplicationStatus,
-  ApplicationSummary,
-  ApplicationType,
-  InfoRequestRecord,
-  NewApplication,
-  PreviousApplication,
+import {
+  type ApplicationStatus,
+  type ApplicationSummary,
+  type ApplicationType,
+  type InfoRequestRecord,
+  type NewApplication,
+  type PreviousApplication,
+  parseInfoRequest,
 } from "../domain/applications.ts";
 import type { Database, Executor } from "./db.ts";
 import { ConflictError, StaleConversationError } from "./errors.ts";
@@ -85,6 +86,17 @@ function toSummary(r: SummaryRow): ApplicationSummary {
     // A hand-edited row must not break the resident's status view.
   }
   return { ...r, type: r.type as ApplicationType, status: r.status as ApplicationStatus, data };
+}
+
+export interface DeletionRequestRow {
+  id: string;
+  status: string;
+  createdAt: number;
+  residentId: string;
+  channel: string;
+  userId: string;
+  /** Submitted applications the resident still has (kept for their retention period). */
+  applications: number;
 }
 
 /** Applications residents submitted through guided flows, deletion requests, and staff decisions. */
@@ -175,6 +187,36 @@ export class ApplicationRepo {
     return Boolean(row);
   }
 
+  private deletionRequests() {
+    return this.db.k
+      .selectFrom("DeletionRequest as q")
+      .innerJoin("Resident as r", "r.id", "q.residentId")
+      .select((eb) => [
+        "q.id",
+        "q.status",
+        "q.createdAt",
+        "q.residentId",
+        "r.channel",
+        "r.channelUserId as userId",
+        eb
+          .selectFrom("Application as a")
+          .select((e) => e.fn.countAll<number>().as("n"))
+          .whereRef("a.residentId", "=", "r.id")
+          .as("applications"),
+      ]);
+  }
+
+  /** Deletion requests for staff, oldest first, with what is kept for each resident. */
+  async listDeletionRequests(status: "pending" | "done", limit: number): Promise<DeletionRequestRow[]> {
+    const rows = await this.deletionRequests().where("q.status", "=", status).orderBy("q.createdAt").limit(limit).execute();
+    return rows.map((r) => ({ ...r, applications: Number(r.applications ?? 0) }));
+  }
+
+  async findDeletionRequest(id: string): Promise<DeletionRequestRow | null> {
+    const row = await this.deletionRequests().where("q.id", "=", id).executeTakeFirst();
+    return row ? { ...row, applications: Number(row.applications ?? 0) } : null;
+  }
+
   /** Records a PIPL deletion request for staff, once while one is pending. */
   async requestDeletion(tx: Executor, residentId: string, now: number): Promise<void> {
     const pending = await tx
@@ -213,6 +255,7 @@ export class ApplicationRepo {
     residentId: string,
     answer: string,
     now: number,
+    answerEnc?: string,
   ): Promise<boolean> {
     const row = await tx
       .selectFrom("Application")
@@ -222,13 +265,13 @@ export class ApplicationRepo {
       .where("status", "=", "info_requested")
       .executeTakeFirst();
     if (!row) return false;
-    let record: Partial<InfoRequestRecord> = {};
-    try {
-      record = row.infoRequest ? (JSON.parse(row.infoRequest) as InfoRequestRecord) : {};
-    } catch {
-      record = { question: row.infoRequest ?? "" };
-    }
-    const next = { ...record, answer: record.answer ? `${record.answer}\n${answer}` : answer, answeredAt: now };
+    const record: Partial<InfoRequestRecord> = parseInfoRequest(row.infoRequest) ?? {};
+    const next: Partial<InfoRequestRecord> = {
+      ...record,
+      answer: record.answer ? `${record.answer}\n${answer}` : answer,
+      answeredAt: now,
+      ...(answerEnc ? { answerEnc: [...(record.answerEnc ?? []), answerEnc] } : {}),
+    };
     await tx
       .updateTable("Application")
       .set({ status: "pending", infoRequest: JSON.stringify(next), updatedAt: now })

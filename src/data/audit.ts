@@ -1,4 +1,5 @@
 import type { AuditEntry } from "../domain/audit.ts";
+import { redactPersonalData } from "../lib/text.ts";
 import type { Database, Executor } from "./db.ts";
 
 export type { AuditEntry };
@@ -27,7 +28,11 @@ export interface AuditQuery {
 export class AuditRepo {
   constructor(private readonly db: Database) {}
 
-  /** Appends one row; with `tx`, inside the transaction of the action it records. */
+  /**
+   * Appends one row; with `tx`, inside the transaction of the action it records. The detail is
+   * masked here whatever the caller wrote: the audit log outlives every retention period, so it
+   * keeps references (application numbers, masked numbers), never an ID or phone number in clear.
+   */
   async record(entry: AuditEntry, now: number, tx: Executor = this.db.k): Promise<void> {
     await tx
       .insertInto("AuditLog")
@@ -37,7 +42,7 @@ export class AuditRepo {
         action: entry.action,
         targetType: entry.targetType ?? null,
         targetId: entry.targetId ?? null,
-        detail: entry.detail ?? null,
+        detail: entry.detail ? redactPersonalData(entry.detail) : null,
         createdAt: now,
       })
       .execute();

@@ -66,6 +66,8 @@ export class BroadcastRepo {
       // resident per chunk.
       const parts = [
         eb("r.acceptsNotices", "=", true),
+        // A WeChat resident met only in a group, not a friend: the account cannot write to them.
+        eb("r.reachable", "=", true),
         allowed.length ? eb(sql`(r.channel || '')`, "in", allowed) : eb.lit(false),
       ];
       if (audience.district) parts.push(eb(sql`(r.district || '')`, "=", audience.district));

@@ -202,6 +202,8 @@ export class OutboxRepo {
       .where("broadcastId", broadcast ? "is not" : "is", null)
       .orderBy("notBefore")
       .orderBy("createdAt")
+      // Ids are time-ordered: messages queued in the same millisecond go in the order queued.
+      .orderBy("id")
       .limit(limit);
     if (this.db.dialect === "postgres") due = due.forUpdate().skipLocked();
     // The chosen ids are fixed once (a materialized CTE): as a plain `IN (SELECT … LIMIT n)`,

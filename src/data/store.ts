@@ -14,6 +14,8 @@ import { LimitRepo } from "./limits.ts";
 import { OutboxRepo } from "./outbox.ts";
 import { PermitRepo } from "./permits.ts";
 import { ReminderRepo } from "./reminders.ts";
+import { ResidentRepo } from "./residents.ts";
+import { RetentionRepo } from "./retention.ts";
 import { SettingRepo } from "./settings.ts";
 import { StaffRepo } from "./staff.ts";
 import { type TurnScope, TurnStore } from "./turn-store.ts";
@@ -46,6 +48,8 @@ export class Store {
   readonly settings: SettingRepo;
   readonly knowledge: KnowledgeRepo;
   readonly dashboard: DashboardRepo;
+  readonly retention: RetentionRepo;
+  readonly residents: ResidentRepo;
   readonly turns: TurnStore;
 
   private constructor(
@@ -67,6 +71,8 @@ export class Store {
     this.settings = new SettingRepo(db);
     this.knowledge = new KnowledgeRepo(db);
     this.dashboard = new DashboardRepo(db);
+    this.retention = new RetentionRepo(db);
+    this.residents = new ResidentRepo(db);
     this.turns = new TurnStore(db, (tx, effects, scope, now) => this.applyIn(tx, effects, scope, now));
   }
 
@@ -155,7 +161,7 @@ export class Store {
           break;
         }
         case "application.answerInfoRequest":
-          await this.applications.answerInfoRequest(tx, e.applicationId, turn(e.type).residentId, e.answer, now);
+          await this.applications.answerInfoRequest(tx, e.applicationId, turn(e.type).residentId, e.answer, now, e.answerEnc);
           break;
         case "conversation.transition":
           await this.conversations.transition(tx, e.conversationId, e.ifStatus, e, now);
@@ -175,6 +181,9 @@ export class Store {
           break;
         case "permit.endorsementApproved":
           await this.permits.endorsementApproved(tx, e, now, e.timeZone);
+          break;
+        case "deletion.complete":
+          await this.retention.eraseForDeletionRequest(tx, e.requestId, e.residentId, now);
           break;
         case "delivery.enqueue":
           await this.outbox.enqueue(tx, e.delivery, now);

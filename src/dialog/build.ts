@@ -45,7 +45,7 @@ export function llmOf(config: Config, log: Logger): Llm | null {
 export async function buildDialog(deps: DialogDeps): Promise<Dialog> {
   const given = deps.catalogue ?? (await loadCatalogue());
   const catalogue = typeof given === "function" ? given : () => given;
-  const flows = deps.flows ?? loadFlows();
+  const flows = deps.flows ?? loadFlows(undefined, deps.config.retention);
   const llm = deps.llm !== undefined ? deps.llm : llmOf(deps.config, deps.log);
   return new Dialog([
     // Words of distress are answered first, whatever else is going on (even mid-flow).
@@ -60,7 +60,7 @@ export async function buildDialog(deps: DialogDeps): Promise<Dialog> {
     feedbackSkill(),
     guardsSkill,
     handoffSkill(deps.config),
-    infoRequestSkill(deps.store.applications),
+    infoRequestSkill(deps.store.applications, deps.secrets.encryptionKey),
     smallTalkSkill([...flows.values()].map((f) => ({ title: f.title, say: f.offer.say }))),
     faqSkill({ catalogue, llm }),
     fallbackSkill,

@@ -49,8 +49,26 @@ export interface InfoRequestRecord {
   question: string;
   askedAt: number;
   askedBy: string;
+  /** The resident's answers (one per line), ID and phone numbers masked. */
   answer?: string;
+  /** Answers that held an ID or phone number, encrypted whole: read only through the audited reveal. */
+  answerEnc?: string[];
   answeredAt?: number;
+}
+
+/**
+ * Reads the stored record; an unreadable or plain-text one (older rows) counts as the question.
+ * Never throws: a hand-edited row must not break the resident's status view.
+ */
+export function parseInfoRequest(text: string | null): Partial<InfoRequestRecord> | null {
+  if (!text) return null;
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (v && typeof v === "object" && !Array.isArray(v)) return v as Partial<InfoRequestRecord>;
+  } catch {
+    // fall through
+  }
+  return { question: text };
 }
 
 // No 0/O or 1/I: a resident reads the reference out over the phone.

@@ -31,7 +31,8 @@ export type Effect =
       endorseBy: string;
     }
   /** The resident's answer to staff's request for more information. */
-  | { type: "application.answerInfoRequest"; applicationId: string; answer: string }
+  /** `answer` has its ID and phone numbers masked; `answerEnc`, when it held any, is the whole answer encrypted. */
+  | { type: "application.answerInfoRequest"; applicationId: string; answer: string; answerEnc?: string | undefined }
   /** The resident is queued for staff (counted for the dashboard: handoffs, waiting time). */
   | { type: "handoff.open"; reason: string }
   // --- staff effects
@@ -72,6 +73,12 @@ export type Effect =
       data: Record<string, unknown>;
       timeZone: string;
     }
+  /**
+   * A resident's PIPL deletion request carried out: their transcript (messages, notes, state),
+   * feedback, proactive messages not being sent, permits and nickname go; submitted applications
+   * stay for their retention period. The request must still be pending (else ConflictError).
+   */
+  | { type: "deletion.complete"; requestId: string; residentId: string }
   | { type: "delivery.enqueue"; delivery: DeliveryInput }
   /** Staff took a queued conversation: the wait of the escalation at `escalatedAt` ends. */
   | { type: "handoff.claim"; conversationId: string; escalatedAt: number; staffUserId: string }

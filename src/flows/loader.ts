@@ -3,6 +3,7 @@ import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import type { z } from "zod";
+import { DEFAULT_RETENTION, type RetentionPolicy, retentionPlaceholders } from "../domain/retention.ts";
 import { prefillSlots } from "./prefill.ts";
 import { type Condition, type FlowFile, type FlowStep, flowFileSchema } from "./schema.ts";
 import type { MentionKind } from "./mentions.ts";
@@ -52,8 +53,26 @@ function firstIssue(file: string, error: z.ZodError, prefix: string): FlowFileEr
 
 const conditionSlots = (when: Record<string, Condition> | undefined) => Object.keys(when ?? {});
 
-/** Parses and checks one flow file's text. */
-export function parseFlowFile(file: string, text: string): LoadedFlow | null {
+/**
+ * The consent notice's retention statement with the configured periods filled in. Both
+ * placeholders are required and no other is allowed: what residents are told is what the
+ * retention job does, whatever RETENTION_* says.
+ */
+function fillRetention(file: string, statement: string, policy: RetentionPolicy): string {
+  const values = retentionPlaceholders(policy);
+  for (const name of statement.match(/\{[^{}]*\}/g) ?? []) {
+    if (!(name.slice(1, -1) in values))
+      throw new FlowFileError(file, "consent.retention", `unknown placeholder ${name} (use {transcripts} and {applications})`);
+  }
+  for (const name of Object.keys(values)) {
+    if (!statement.includes(`{${name}}`))
+      throw new FlowFileError(file, "consent.retention", `must state the period with {${name}} (filled in from configuration)`);
+  }
+  return statement.replace(/\{(\w+)\}/g, (_, name: string) => values[name] as string);
+}
+
+/** Parses and checks one flow file's text; `retention` fills in the consent notice's periods. */
+export function parseFlowFile(file: string, text: string, retention: RetentionPolicy = DEFAULT_RETENTION): LoadedFlow | null {
   let raw: unknown;
   try {
     raw = parse(text);
@@ -68,7 +87,10 @@ export function parseFlowFile(file: string, text: string): LoadedFlow | null {
 
   const parsed = flowFileSchema.safeParse(raw);
   if (!parsed.success) throw firstIssue(file, parsed.error, "");
-  const flow = parsed.data;
+  const flow = {
+    ...parsed.data,
+    consent: { ...parsed.data.consent, retention: fillRetention(file, parsed.data.consent.retention, retention) },
+  };
 
   const expectedName = flow.id.replaceAll("_", "-");
   const name = basename(file).replace(/\.ya?ml$/, "");
@@ -132,7 +154,10 @@ export function parseFlowFile(file: string, text: string): LoadedFlow | null {
 }
 
 /** Loads every flow in a directory; throws FlowFileError on the first broken file. */
-export function loadFlows(dir: string = defaultIntentsDir): Map<string, LoadedFlow> {
+export function loadFlows(
+  dir: string = defaultIntentsDir,
+  retention: RetentionPolicy = DEFAULT_RETENTION,
+): Map<string, LoadedFlow> {
   const flows = new Map<string, LoadedFlow>();
   const files = readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
@@ -140,7 +165,7 @@ export function loadFlows(dir: string = defaultIntentsDir): Map<string, LoadedFl
   for (const name of files) {
     const path = join(dir, name);
     const file = relative(process.cwd(), path) || name;
-    const flow = parseFlowFile(file, readFileSync(path, "utf8"));
+    const flow = parseFlowFile(file, readFileSync(path, "utf8"), retention);
     if (!flow) continue;
     if (flows.has(flow.id)) throw new FlowFileError(file, "id", `"${flow.id}" is defined twice`);
     flows.set(flow.id, flow);

@@ -100,7 +100,10 @@ export const flowFileSchema = z
         version: z.string().min(1),
         collected: z.string().min(1),
         purpose: z.string().min(1),
-        /** How long it is kept: a statement set by the operator, e.g. "按规定期限保存". */
+        /**
+         * How long it is kept, with the configured periods as {transcripts} and {applications}
+         * (both required: the notice must say what the retention job does).
+         */
         retention: z.string().min(1),
       })
       .strict(),

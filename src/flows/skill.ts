@@ -29,6 +29,7 @@ import { ask, end, failure, goNext, WHICH_FIELD } from "./prompts.ts";
 import { back, correctionTarget, digress, edit, fieldNamed, type MaybeNested, NESTED } from "./repair.ts";
 import type { FlowRuntime } from "./runtime.ts";
 import { setAnswer, stepOf, toAnswer } from "./slots.ts";
+import { DEFAULT_RETENTION, type RetentionPolicy } from "../domain/retention.ts";
 import { deletionText, statusText, withdrawnText } from "./status.ts";
 import { submit } from "./submit.ts";
 import {
@@ -45,7 +46,7 @@ import {
 import { flowWording as w } from "./wording.ts";
 
 export interface FlowsSkillDeps {
-  config: { TZ: string };
+  config: { TZ: string; retention?: RetentionPolicy };
   secrets: { encryptionKey: Buffer; hashKey: Buffer };
   store: { applications: ApplicationRepo };
   log: Logger;
@@ -69,8 +70,9 @@ const RESUME_CONTINUE = /^(继续办理|继续|接着办|接着|继续吧|好的
 const RESUME_RESTART = /^(重新开始|重新|重来|重新填|重新办|从头开始|从头来)$/;
 
 export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
+  const retention = deps.config.retention ?? DEFAULT_RETENTION;
   const rt: FlowRuntime = {
-    flows: deps.flows ?? loadFlows(deps.intentsDir),
+    flows: deps.flows ?? loadFlows(deps.intentsDir, retention),
     timeZone: deps.config.TZ,
     secrets: deps.secrets,
     applications: deps.store.applications,
@@ -109,14 +111,14 @@ export function createFlowsSkill(deps: FlowsSkillDeps): Skill {
   }
 
   async function deletion(turn: DialogTurn): Promise<DialogOutcome> {
-    return end(turn, "deletion_request", await deletionText(applications, turn.residentId), {
+    return end(turn, "deletion_request", await deletionText(applications, turn.residentId, retention), {
       effects: [{ type: "deletion.request" }],
       resident: { consentAt: null, consentVersion: null, consentWithdrawnAt: turn.now },
     });
   }
 
   function withdraw(turn: DialogTurn): DialogOutcome {
-    return end(turn, "consent_withdrawn", withdrawnText, {
+    return end(turn, "consent_withdrawn", withdrawnText(retention), {
       resident: { consentAt: null, consentVersion: null, consentWithdrawnAt: turn.now },
     });
   }

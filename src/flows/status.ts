@@ -1,5 +1,6 @@
 import type { ApplicationRepo } from "../data/applications.ts";
-import { type ApplicationStatus, type ApplicationSummary, REFERENCE_PATTERN } from "../domain/applications.ts";
+import { type ApplicationStatus, type ApplicationSummary, parseInfoRequest, REFERENCE_PATTERN } from "../domain/applications.ts";
+import { type RetentionPolicy, retentionPeriod } from "../domain/retention.ts";
 import { chineseDate, localDay } from "./dates.ts";
 import type { LoadedFlow } from "./loader.ts";
 
@@ -16,8 +17,12 @@ function describe(app: ApplicationSummary, titles: Map<string, string>, timeZone
     `  ${chineseDate(localDay(app.createdAt, timeZone))}提交｜${STATUS_TEXT[app.status] ?? app.status}`,
   ];
   if (app.idNumberMasked) lines.push(`  身份证号 ${app.idNumberMasked}`);
-  if (app.status === "info_requested" && app.infoRequest)
-    lines.push(`  工作人员留言：${app.infoRequest}（直接回复补充的内容就行）`);
+  // Only the question, in the resident's words: the stored record also names the staff member
+  // who asked and when, which is for staff.
+  const question = app.status === "info_requested" ? parseInfoRequest(app.infoRequest)?.question?.trim() : undefined;
+  if (question) lines.push(`  需要您补充：${question}\n  （直接在这里回复补充的内容就行）`);
+  else if (app.status === "info_requested")
+    lines.push("  （工作人员需要您补充一些信息，直接在这里回复就行，也可以说“转人工”问问）");
   if (app.status === "rejected" && app.decisionReason) lines.push(`  原因：${app.decisionReason}`);
   return lines.join("\n");
 }
@@ -47,17 +52,25 @@ export async function statusText(
   return `您的申请${apps.length > 1 ? `（最近${apps.length}条）` : ""}：\n${list}\n有结果时我会在这里通知您。`;
 }
 
-export async function deletionText(applications: ApplicationRepo, residentId: string): Promise<string> {
+export async function deletionText(
+  applications: ApplicationRepo,
+  residentId: string,
+  retention: RetentionPolicy,
+): Promise<string> {
   if (await applications.hasPendingDeletion(residentId)) {
     return "您的删除请求已经在处理中了，不用重复提交。工作人员核实后会删除您的个人信息，处理完会在这里告诉您。";
   }
   return (
     "已收到您删除个人信息的请求，也已撤回您之前的同意。\n" +
-    "接下来：工作人员会核实并删除您在这里留下的个人信息（已经提交给政府部门、依法需要保存的申请材料除外，会按规定期限保存后删除），" +
-    "一般在15个工作日内处理完，处理结果会在这里告诉您。"
+    "接下来：工作人员会核实并删除您在这里留下的个人信息，一般在15个工作日内处理完，处理结果会在这里告诉您。" +
+    `已经提交给政府部门的申请材料依法需要保存，会在审核完成${retentionPeriod(retention.applicationDays)}后自动删除。`
   );
 }
 
-export const withdrawnText =
-  "已撤回您的同意，之后不会再为办理业务收集您的个人信息；正在办理的也已经停止。" +
-  "已经提交的申请会按规定处理。如果想删除您在这里留下的信息，请回复“删除我的信息”。";
+export function withdrawnText(retention: RetentionPolicy): string {
+  return (
+    "已撤回您的同意，之后不会再为办理业务收集您的个人信息；正在办理的也已经停止。" +
+    `已经提交的申请会继续审核，申请材料在审核完成${retentionPeriod(retention.applicationDays)}后自动删除。` +
+    "如果想现在就删除您在这里留下的信息，请回复“删除我的信息”。"
+  );
+}

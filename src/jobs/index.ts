@@ -5,12 +5,18 @@
  * the service was down go out at once) and finishing broadcasts a restart interrupted. With
  * WeChat configured, exactly one instance — the holder of the "wechat" lease — runs the account
  * (one login, one paced send queue); the others forward nothing to it and take over if it dies.
+ * The leader also runs the retention job (src/jobs/retention.ts) daily at 03:30 local time, and a
+ * minute after it becomes leader so a service that restarts every night still runs it.
  */
 import { Cron } from "croner";
 import type { AppContext } from "../context.ts";
 import { resumeBroadcasts } from "../outbox/broadcasts.ts";
 import { runReminderScan } from "../reminders/scan.ts";
 import { Leadership } from "./leader.ts";
+import { runRetention } from "./retention.ts";
+
+/** When the retention job runs (local time, TZ): at night, when few residents chat. */
+export const RETENTION_CRON = "30 3 * * *";
 
 export function startJobs(ctx: AppContext, wechat?: { start(): Promise<void>; stop(): Promise<void> }): void {
   ctx.dispatcher.start();
@@ -28,6 +34,7 @@ export function startJobs(ctx: AppContext, wechat?: { start(): Promise<void>; st
     onGain: () => {
       abort = new AbortController();
       setTimeout(() => void scan(), 2000).unref();
+      setTimeout(() => void purge(), 60_000).unref();
       void resumeBroadcasts({
         broadcasts: ctx.store.broadcasts,
         clock: ctx.clock,
@@ -58,6 +65,25 @@ export function startJobs(ctx: AppContext, wechat?: { start(): Promise<void>; st
     })();
     return running;
   };
+
+  let purging: Promise<void> | null = null;
+  const purge = (): Promise<void> => {
+    if (purging || !leadership.isLeader) return purging ?? Promise.resolve();
+    purging = (async () => {
+      try {
+        await runRetention(
+          { retention: ctx.store.retention, policy: ctx.config.retention, log: ctx.log, signal: abort.signal },
+          ctx.clock.now(),
+        );
+      } catch (err) {
+        ctx.log.error({ err }, "retention job failed; it runs again tomorrow");
+      } finally {
+        purging = null;
+      }
+    })();
+    return purging;
+  };
+  const retentionJob = new Cron(RETENTION_CRON, { timezone: ctx.config.TZ, unref: true }, () => void purge());
 
   let job: Cron;
   try {
@@ -91,8 +117,10 @@ export function startJobs(ctx: AppContext, wechat?: { start(): Promise<void>; st
   ctx.onClose.push(() => clearInterval(prune));
   ctx.onClose.push(async () => {
     job.stop();
+    retentionJob.stop();
     abort.abort();
     await running;
+    await purging;
     await leadership.stop();
   });
 }

@@ -282,7 +282,10 @@ export class Dispatcher {
 
   /**
    * What a failed send means depends on the error and the channel:
-   * - a `retryAt` on the error (WeChat's daily cap, a logout): wait until then, without using up an attempt;
+   * - a `retryAt` on the error (WeChat's daily cap): wait until then, without using up an attempt;
+   * - a retryable error from a channel that is no longer ready (WeChat logged out during the
+   *   pass): back to the queue at once without using up an attempt; it goes when the channel is
+   *   ready again (nothing is claimed for it meanwhile), with no backoff to wait out;
    * - a retryable DeliveryError (surely not delivered): retry with exponential backoff, then 'failed';
    * - a non-retryable one: 'failed' where the receiver de-duplicates (it rejected the message),
    *   'unknown' on a channel that cannot (the send broke half-way and may have arrived);
@@ -298,6 +301,13 @@ export class Dispatcher {
       await outbox.retryLater(d.id, retryAt, message, now, false);
       this.opts.onOutcome?.(d.channel, "retry");
       log.warn({ delivery: d.id, channel: d.channel, retryAt, error: message }, "outbox: channel asks to retry later");
+      return;
+    }
+    if (err instanceof DeliveryError && err.retryable && adapter.ready && !adapter.ready()) {
+      // Its own due time again: it keeps its place in the queue.
+      await outbox.retryLater(d.id, d.notBefore, message, now, false);
+      this.opts.onOutcome?.(d.channel, "retry");
+      log.info({ delivery: d.id, channel: d.channel }, "outbox: channel not ready; the message waits for it");
       return;
     }
     const known = err instanceof DeliveryError;

@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import type { AppContext } from "../context.ts";
 import type { ApplicationFilter, StaffApplicationRow } from "../data/applications.ts";
 import { ConflictError } from "../data/errors.ts";
-import type { InfoRequestRecord } from "../domain/applications.ts";
+import { type InfoRequestRecord, parseInfoRequest } from "../domain/applications.ts";
 import type { Effect } from "../domain/effects.ts";
 import type { ChannelId } from "../domain/types.ts";
 import { AppError, errors } from "../http/errors.ts";
 import { decryptSecret, maskPhone } from "../lib/crypto.ts";
+import { redactPersonalData } from "../lib/text.ts";
 import type { StaffPrincipal } from "./auth.ts";
 import { READ_AUDIT_WINDOW_MS } from "./conversations.ts";
 import type { LoadedFlow } from "../flows/loader.ts";
@@ -44,13 +45,50 @@ function parseData(json: string): Record<string, unknown> {
   }
 }
 
-function parseInfoRequest(text: string | null): Partial<InfoRequestRecord> | null {
-  if (!text) return null;
-  try {
-    return JSON.parse(text) as InfoRequestRecord;
-  } catch {
-    return { question: text };
+/** The fields of an application's data that hold a phone number: its flow's `phone` steps (the landlord's phone…). */
+function phoneFieldsOf(flows: Map<string, LoadedFlow>, type: string): Set<string> {
+  return new Set((flows.get(type)?.steps ?? []).filter((s) => s.type === "phone").map((s) => s.slot));
+}
+
+/** Every ID and phone number in a value masked, at any depth (the data holds strings, a few lists). */
+function maskDeep(value: unknown): unknown {
+  if (typeof value === "string") return redactPersonalData(value);
+  if (Array.isArray(value)) return value.map(maskDeep);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskDeep(v)]));
+  return value;
+}
+
+/**
+ * The application's data as staff first see it: phone fields masked like the applicant's phone
+ * (the full number through the audited reveal), and any ID or phone number typed into another
+ * field (a free-text reason) masked too.
+ */
+function maskedData(
+  flows: Map<string, LoadedFlow>,
+  a: StaffApplicationRow,
+): { data: Record<string, unknown>; phoneFields: string[] } {
+  const phones = phoneFieldsOf(flows, a.type);
+  const data: Record<string, unknown> = {};
+  const phoneFields: string[] = [];
+  for (const [key, value] of Object.entries(parseData(a.data))) {
+    if (phones.has(key) && typeof value === "string" && value) {
+      data[key] = maskPhone(value);
+      phoneFields.push(key);
+    } else data[key] = maskDeep(value);
   }
+  return { data, phoneFields };
+}
+
+/** What staff read of an information request: the answer masked; whether a full one can be revealed. */
+function infoRequestView(text: string | null) {
+  const record = parseInfoRequest(text);
+  if (!record) return null;
+  const { answerEnc, ...rest } = record;
+  return {
+    ...rest,
+    ...(rest.answer !== undefined ? { answer: redactPersonalData(rest.answer) } : {}),
+    answerHidden: Boolean(answerEnc?.length),
+  };
 }
 
 export type ApplicationSummaryForStaff = ReturnType<typeof applicationSummary>;
@@ -68,14 +106,16 @@ async function load(ctx: AppContext, id: string): Promise<StaffApplicationRow> {
 
 async function detail(ctx: AppContext, a: StaffApplicationRow) {
   const conversation = await ctx.store.conversations.ofResident(a.residentId);
+  const { data, phoneFields } = maskedData(ctx.flows, a);
   return {
     ...applicationSummary(a, ctx.flows),
-    data: parseData(a.data),
+    data,
+    phoneFields,
     phoneMasked: a.phone ? maskPhone(a.phone) : null,
     hasIdNumber: Boolean(a.idNumberEnc),
     decisionReason: a.decisionReason,
     decidedByName: a.decidedByName,
-    infoRequest: parseInfoRequest(a.infoRequest),
+    infoRequest: infoRequestView(a.infoRequest),
     resident: { channel: a.channel, userId: a.userId, displayName: a.displayName },
     conversationId: conversation?.id ?? null,
   };
@@ -92,33 +132,75 @@ export async function viewApplication(ctx: AppContext, staff: StaffPrincipal, id
   return detail(ctx, a);
 }
 
-/** The full ID number, decrypted. Every call is audited. */
-export async function revealIdNumber(ctx: AppContext, staff: StaffPrincipal, id: string): Promise<{ idNumber: string }> {
-  const a = await load(ctx, id);
-  if (!a.idNumberEnc) throw errors.notFound("这份申请没有身份证号。");
-  let idNumber: string;
+function decrypt(ctx: AppContext, sealed: string): string {
   try {
-    idNumber = decryptSecret(ctx.secrets.encryptionKey, a.idNumberEnc);
+    return decryptSecret(ctx.secrets.encryptionKey, sealed);
   } catch {
-    throw new AppError(
-      409,
-      "undecryptable",
-      "身份证号无法解密（密钥不匹配），请联系管理员。",
-      "ID number could not be decrypted",
-    );
+    throw new AppError(409, "undecryptable", "这项信息无法解密（密钥不匹配），请联系管理员。", "value could not be decrypted");
   }
+}
+
+/** What can be revealed: the ID number, the applicant's phone, a phone field of the data, the full answer to an information request. */
+export type RevealField = string;
+
+/** How each kind of reveal is recorded in the audit log. */
+const revealActions = {
+  id: "application.reveal_id",
+  phone: "application.reveal_phone",
+  answer: "application.reveal_answer",
+} as const;
+
+/**
+ * One full value an application holds, for a reviewer who needs it (to call the landlord, to
+ * check an ID). Every call is audited with the application's reference and the field, never
+ * the value.
+ */
+export async function revealField(
+  ctx: AppContext,
+  staff: StaffPrincipal,
+  id: string,
+  field: RevealField,
+): Promise<{ field: string; value: string }> {
+  const a = await load(ctx, id);
+  let kind: keyof typeof revealActions;
+  let value: string | null = null;
+  if (field === "idNumber") {
+    kind = "id";
+    if (!a.idNumberEnc) throw errors.notFound("这份申请没有身份证号。");
+    value = decrypt(ctx, a.idNumberEnc);
+  } else if (field === "phone") {
+    kind = "phone";
+    value = a.phone;
+  } else if (field === "infoAnswer") {
+    kind = "answer";
+    const sealed = parseInfoRequest(a.infoRequest)?.answerEnc ?? [];
+    value = sealed.length ? sealed.map((s) => decrypt(ctx, s)).join("\n") : null;
+  } else if (phoneFieldsOf(ctx.flows, a.type).has(field)) {
+    kind = "phone";
+    const v = parseData(a.data)[field];
+    value = typeof v === "string" && v ? v : null;
+  } else {
+    throw errors.badRequest("这一项不需要也不能查看完整内容。", "not_revealable");
+  }
+  if (!value) throw errors.notFound("这份申请没有这一项。");
   await ctx.store.audit.record(
     {
       staffUserId: staff.id,
       username: staff.username,
-      action: "application.reveal_id",
+      action: revealActions[kind],
       targetType: "application",
       targetId: id,
-      detail: a.reference,
+      detail: `${a.reference}: ${field}`,
     },
     ctx.clock.now(),
   );
-  return { idNumber };
+  return { field, value };
+}
+
+/** The full ID number, decrypted. Every call is audited. */
+export async function revealIdNumber(ctx: AppContext, staff: StaffPrincipal, id: string): Promise<{ idNumber: string }> {
+  const { value } = await revealField(ctx, staff, id, "idNumber");
+  return { idNumber: value };
 }
 
 const noticeKeys: Record<Decision, keyof LoadedFlow["decisions"]> = {

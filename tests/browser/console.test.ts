@@ -130,8 +130,11 @@ describe.skipIf(!runBrowserTests)("staff console in a real browser", () => {
     await shown(page.getByRole("heading", { name: "居住登记申报 YJ20260302-WXYZ" }));
     // Field labels come from the flow file, through GET /api/v1/staff/meta.
     await shown(page.getByText("入住日期", { exact: true }));
-    await page.getByRole("button", { name: "查看完整号码" }).click();
+    // The ID number's button comes first, then the phone's: each reveal is audited on its own.
+    await page.getByRole("button", { name: "查看完整号码" }).first().click();
     await shown(page.getByText(ID));
+    await page.getByRole("button", { name: "查看完整号码" }).first().click();
+    await shown(page.getByText("13812345678"));
 
     await page.getByRole("button", { name: "通过", exact: true }).click();
     await shown(page.getByText("已通过", { exact: true }));
@@ -147,7 +150,13 @@ describe.skipIf(!runBrowserTests)("staff console in a real browser", () => {
       action: string;
     }>(`SELECT action FROM "AuditLog" WHERE username = 'li' ORDER BY id`);
     expect(audit.map((a) => a.action)).toEqual(
-      expect.arrayContaining(["staff.login", "application.view", "application.reveal_id", "application.approve"]),
+      expect.arrayContaining([
+        "staff.login",
+        "application.view",
+        "application.reveal_id",
+        "application.reveal_phone",
+        "application.approve",
+      ]),
     );
   });
 

@@ -1,3 +1,5 @@
+import { randomInt } from "node:crypto";
+import { chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import {
@@ -50,6 +52,17 @@ const SYSTEM_CONTACTS = new Set(["weixin", "filehelper", "fmessage", "medianote"
 const SORRY = "抱歉，系统开了个小差 🙏 请稍后再发一次，或者说“转人工”。";
 
 /**
+ * The assistant's mark at the end of a contact's remark (alias): "#YJ" and eight characters. The
+ * remark is kept by WeChat across logins, while some puppets (wechat4u) give a contact a new id at
+ * every login; the mark finds the resident again. Eight characters from 32 (no 0/O, 1/I).
+ */
+const CONTACT_MARK = /#(YJ[2-9A-HJ-NP-Z]{8})$/;
+const KEY_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+const newContactKey = () => `YJ${Array.from({ length: 8 }, () => KEY_ALPHABET[randomInt(KEY_ALPHABET.length)]).join("")}`;
+/** The part of a remark kept before the mark (staff may have written a name there). */
+const REMARK_PREFIX_CHARS = 12;
+
+/**
  * The WeChat channel through Wechaty. The puppet (how Wechaty reaches WeChat) is chosen by
  * WECHATY_PUPPET; the session lives in the data directory. Inbound messages go to the engine and
  * are answered at once; proactive messages are paced through one queue with a daily cap.
@@ -72,6 +85,10 @@ export class WechatChannel implements ChannelAdapter {
   private epoch = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private loginTimer: NodeJS.Timeout | undefined;
+  /** This login's contact ids by contact key (ids may change at the next login). */
+  private contactIds = new Map<string, string>();
+  /** Contacts whose remark this login already tried to mark (a puppet may not support remarks). */
+  private marked = new Set<string>();
   private lifecycle: Promise<void> = Promise.resolve();
 
   constructor(
@@ -112,6 +129,7 @@ export class WechatChannel implements ChannelAdapter {
     });
     // Messages that arrived while the puppet was stopping are still recorded and answered if possible.
     await this.idle();
+    this.protectSession();
     this.state = withoutUndefined({ ...this.state, loggedIn: false, qr: undefined, qrUrl: undefined });
     rejectionGuard.remove(this.log);
   }
@@ -156,7 +174,7 @@ export class WechatChannel implements ChannelAdapter {
     if (!bot || !this.state.loggedIn) throw new DeliveryError("the WeChat account is not logged in", true);
     let contact: Contact | undefined;
     try {
-      contact = await bot.Contact.find({ id: message.userId });
+      contact = await this.findContact(bot, message.userId);
     } catch (err) {
       throw new DeliveryError(`could not look up the WeChat contact: ${errorMessage(err)}`, true);
     }
@@ -167,6 +185,72 @@ export class WechatChannel implements ChannelAdapter {
       throw new DeliveryError(`WeChat send failed; the message may or may not have arrived: ${errorMessage(err)}`, false);
     }
     this.log.info({ deliveryId: message.id, kind: message.kind }, "wechat: proactive message sent");
+  }
+
+  /**
+   * The contact of a resident: by the key in their remark when they have one (their id may be
+   * from an earlier login), else by the id they were first met with (stable on most puppets).
+   */
+  private async findContact(bot: Wechaty, userId: string): Promise<Contact | undefined> {
+    const key = await this.ctx.store.residents.contactKeyOf("wechat", userId);
+    if (key) {
+      const known = this.contactIds.get(key);
+      const contact = known ? await bot.Contact.find({ id: known }) : await bot.Contact.find({ alias: new RegExp(`#${key}$`) });
+      if (contact) {
+        this.contactIds.set(key, contact.id);
+        return contact;
+      }
+    }
+    return bot.Contact.find({ id: userId });
+  }
+
+  /**
+   * Who a contact is, across logins: the resident whose key their remark carries, else the
+   * contact id (the resident's key from their first message on). `mark` is the key in the
+   * remark, if any.
+   */
+  private async residentOf(contact: Contact): Promise<{ userId: string; mark: string | undefined; alias: string | undefined }> {
+    let alias: string | undefined;
+    try {
+      alias = (await contact.alias()) ?? undefined;
+    } catch {
+      alias = undefined;
+    }
+    const mark = alias ? CONTACT_MARK.exec(alias)?.[1] : undefined;
+    if (mark) {
+      const userId = await this.ctx.store.residents.byContactKey("wechat", mark);
+      if (userId) {
+        this.contactIds.set(mark, contact.id);
+        return { userId, mark, alias };
+      }
+    }
+    return { userId: contact.id, mark, alias };
+  }
+
+  /**
+   * After a turn: records whether the account can write to the resident (broadcasts only go to
+   * those it can), and marks a friend's remark with the resident's key so they are recognised
+   * after a re-login. Best effort: a failure here never affects the answer already sent.
+   */
+  private async afterTurn(
+    contact: Contact,
+    who: { userId: string; mark: string | undefined; alias: string | undefined },
+    reachable: boolean,
+  ): Promise<void> {
+    const residents = this.ctx.store.residents;
+    try {
+      await residents.setReachable("wechat", who.userId, reachable);
+      if (!reachable || this.marked.has(contact.id)) return;
+      this.marked.add(contact.id);
+      // A mark no resident has (a database restored from before it was written) is taken over.
+      const key = await residents.ensureContactKey("wechat", who.userId, who.mark ?? newContactKey(), newContactKey);
+      if (!key || key === who.mark) return;
+      const prefix = [...(who.alias ?? "").replace(CONTACT_MARK, "").trim()].slice(0, REMARK_PREFIX_CHARS).join("");
+      await contact.alias(`${prefix || [...(contact.name() ?? "")].slice(0, REMARK_PREFIX_CHARS).join("")}#${key}`);
+      this.contactIds.set(key, contact.id);
+    } catch (err) {
+      this.log.warn({ error: errorMessage(err) }, "wechat: could not record the contact's reachability or mark");
+    }
   }
 
   // ---- connection lifecycle -------------------------------------------------------------
@@ -267,8 +351,14 @@ export class WechatChannel implements ChannelAdapter {
     this.epoch++;
     this.attempt = 0;
     clearTimeout(this.loginTimer);
+    // Contact ids may have changed with the login (wechat4u): found again by their remarks.
+    this.contactIds = new Map();
+    this.marked = new Set();
     this.state = withoutUndefined({ ...this.state, loggedIn: true, user: user.name(), qr: undefined, qrUrl: undefined });
     this.log.info({ user: user.name() }, "wechat: logged in");
+    this.protectSession();
+    // What waited while logged out goes now, not at the next poll.
+    this.ctx.dispatcher.kick();
   }
 
   private onLogout(reason: unknown): void {
@@ -309,10 +399,11 @@ export class WechatChannel implements ChannelAdapter {
     }
     this.log.debug({ kind, inGroup: Boolean(room) }, "wechat: inbound message");
     await this.lanes.run(talker.id, async () => {
+      const who = await this.residentOf(talker);
       try {
         const result = await this.ctx.engine.handle({
           channel: "wechat",
-          userId: talker.id,
+          userId: who.userId,
           text: text.slice(0, MAX_TEXT_LENGTH),
           messageId: message.id,
           kind,
@@ -332,7 +423,10 @@ export class WechatChannel implements ChannelAdapter {
       } catch (err) {
         this.log.error({ error: errorMessage(err) }, "wechat: could not answer a message");
         if (!room) await talker.say(SORRY).catch(() => undefined);
+        return;
       }
+      // Someone who writes privately is a friend; in a group, only a friend of the account is.
+      await this.afterTurn(talker, who, !room || talker.friend() === true);
     });
   }
 
@@ -348,19 +442,33 @@ export class WechatChannel implements ChannelAdapter {
     // The welcome is the engine's greeting, recorded in the transcript and with its menu
     // remembered so "1", "2" select from it; the friendship id makes it happen once.
     await this.lanes.run(contact.id, async () => {
+      const who = await this.residentOf(contact);
       const result = await this.ctx.engine.handle({
         channel: "wechat",
-        userId: contact.id,
+        userId: who.userId,
         text: "你好",
         messageId: `friendship:${friendship.id}`,
         displayName: contact.name() || undefined,
       });
-      if (result.duplicate) return;
-      for (const reply of renderTurn(result, false)) await contact.say(reply);
+      if (!result.duplicate) for (const reply of renderTurn(result, false)) await contact.say(reply);
+      await this.afterTurn(contact, who, true);
     });
   }
 
   // ---- helpers ---------------------------------------------------------------------------
+
+  /**
+   * The saved session logs the account in without a scan: readable by the service's user only,
+   * whatever mode the puppet's library wrote it with (it is saved at login and at stop).
+   */
+  private protectSession(): void {
+    const file = `${join(this.ctx.config.dataDir, "wechat")}.memory-card.json`;
+    try {
+      if (existsSync(file)) chmodSync(file, 0o600);
+    } catch (err) {
+      this.log.warn({ error: errorMessage(err) }, "wechat: could not make the saved session private");
+    }
+  }
 
   private newQueue(): PacedQueue {
     const { config, clock } = this.ctx;

@@ -1,4 +1,6 @@
 import type { ApplicationRepo } from "../../data/applications.ts";
+import { encryptSecret } from "../../lib/crypto.ts";
+import { redactPersonalData } from "../../lib/text.ts";
 import type { Dialog, DialogOutcome, DialogTurn, Skill } from "../dialog.ts";
 
 /**
@@ -6,7 +8,7 @@ import type { Dialog, DialogOutcome, DialogTurn, Skill } from "../dialog.ts";
  * resident's next message is that information. It is attached to the application, which goes
  * back to the reviewers.
  */
-export function infoRequestSkill(applications: ApplicationRepo): Skill {
+export function infoRequestSkill(applications: ApplicationRepo, encryptionKey: Buffer): Skill {
   return {
     name: "info-request",
     async handle(turn: DialogTurn, dialog: Dialog): Promise<DialogOutcome | null> {
@@ -16,7 +18,10 @@ export function infoRequestSkill(applications: ApplicationRepo): Skill {
       const application = await applications.findOpenInfoRequest(request.applicationId, turn.residentId);
       // Already decided or withdrawn meanwhile: nothing to attach, handle the message as usual.
       if (!application) return dialog.respondTo({ ...turn, state: cleared }, "info-request");
-      const answer = turn.text;
+      // Staff may well have asked for a number (the landlord's phone): reviewers read it masked,
+      // and the whole answer is kept encrypted for the audited reveal.
+      const answer = redactPersonalData(turn.text);
+      const answerEnc = answer === turn.text ? undefined : encryptSecret(encryptionKey, turn.text);
       return {
         intent: "info_reply",
         replies: [
@@ -26,7 +31,7 @@ export function infoRequestSkill(applications: ApplicationRepo): Skill {
           },
         ],
         state: { ...cleared, misunderstood: 0 },
-        effects: [{ type: "application.answerInfoRequest", applicationId: application.id, answer }],
+        effects: [{ type: "application.answerInfoRequest", applicationId: application.id, answer, answerEnc }],
       };
     },
   };

@@ -7,6 +7,7 @@ import {
   decideApplication,
   decisions,
   listForStaff,
+  revealField,
   revealIdNumber,
   viewApplication,
 } from "../applications.ts";
@@ -30,7 +31,8 @@ export const summarySchema = z.object({
 });
 
 export const detailSchema = summarySchema.extend({
-  data: z.record(z.string(), z.unknown()),
+  data: z.record(z.string(), z.unknown()).describe("ID and phone numbers masked"),
+  phoneFields: z.array(z.string()).describe("fields of data holding a (masked) phone number: revealable"),
   phoneMasked: z.string().nullable(),
   hasIdNumber: z.boolean(),
   decisionReason: z.string().nullable(),
@@ -40,8 +42,9 @@ export const detailSchema = summarySchema.extend({
       question: z.string().optional(),
       askedAt: z.number().optional(),
       askedBy: z.string().optional(),
-      answer: z.string().optional(),
+      answer: z.string().optional().describe("ID and phone numbers masked"),
       answeredAt: z.number().optional(),
+      answerHidden: z.boolean().describe("the answer held numbers: the full text through reveal (infoAnswer)"),
     })
     .nullable(),
   resident: z.object({ channel: z.string(), userId: z.string(), displayName: z.string().nullable() }),
@@ -141,6 +144,25 @@ export function staffApplicationRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       async (request, reply) => {
         reply.header("cache-control", "no-store");
         return revealIdNumber(ctx, staffOf(request), request.params.id);
+      },
+    );
+
+    app.post(
+      "/applications/:id/reveal",
+      {
+        onRequest: reviewer,
+        schema: {
+          tags,
+          summary: "One full value: idNumber, phone, a phone field of the data (e.g. landlordPhone) or infoAnswer (audited)",
+          security,
+          params: idParams,
+          body: z.object({ field: z.string().trim().min(1).max(60) }),
+          response: { 200: z.object({ field: z.string(), value: z.string() }), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        reply.header("cache-control", "no-store");
+        return revealField(ctx, staffOf(request), request.params.id, request.body.field);
       },
     );
 

@@ -60,8 +60,8 @@ export const addNote = (id, text) => api("POST", `/conversations/${enc(id)}/note
 export const listApplications = (filters) => as(api("GET", `/applications${qs(filters)}`));
 /** @param {string} id @returns {Promise<T.ApplicationDetail>} */
 export const getApplication = (id) => as(api("GET", `/applications/${enc(id)}`));
-/** @param {string} id @returns {Promise<{ idNumber: string }>} */
-export const revealIdNumber = (id) => as(api("POST", `/applications/${enc(id)}/reveal-id`, {}));
+/** One full value (audited). @param {string} id @param {string} field @returns {Promise<{ field: string, value: string }>} */
+export const revealField = (id, field) => as(api("POST", `/applications/${enc(id)}/reveal`, { field }));
 /** @param {string} id @param {string} decision @param {string} [reason] */
 export const decide = (id, decision, reason) => api("POST", `/applications/${enc(id)}/decision`, { decision, reason });
 

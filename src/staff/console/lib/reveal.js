@@ -1,15 +1,20 @@
 // @ts-check
-// A masked value with a button that shows it in full: reviewers only, and the server audits it.
+// A masked value with a button that shows it in full (an ID number, a phone, an information
+// answer that held numbers): reviewers only, and the server audits every reveal.
 import { act, can } from "./api.js";
-import { revealIdNumber } from "./client.js";
+import { revealField } from "./client.js";
 import { h } from "./dom.js";
 
+/** What a field is called in the confirmation. @param {string} field */
+const what = (field) => (field === "idNumber" ? "身份证号" : field === "infoAnswer" ? "补充内容原文" : "电话号码");
+
 /**
- * The masked ID number of an application, and its reveal button.
+ * One masked value of an application and its reveal button.
  * @param {string} applicationId
  * @param {string | null} masked
+ * @param {string} [field] "idNumber", "phone", a phone field of the data (e.g. landlordPhone) or "infoAnswer"
  */
-export function revealableId(applicationId, masked) {
+export function revealable(applicationId, masked, field = "idNumber") {
   const text = h("span", {}, masked || "—");
   if (!masked) return [text];
   if (!can("reviewer")) return [text, " ", h("span", { class: "muted small" }, "（审核员可查看完整号码）")];
@@ -19,16 +24,24 @@ export function revealableId(applicationId, masked) {
       type: "button",
       class: "link",
       onclick: (e) => {
+        // Kept: the event's currentTarget is gone once the handler awaits.
         const self = e.currentTarget;
         return act(self, async () => {
-          if (!confirm("查看完整身份证号会被记录在操作日志中。确定查看吗？")) return;
-          const res = await revealIdNumber(applicationId);
-          text.textContent = res.idNumber;
+          if (!confirm(`查看完整${what(field)}会被记录在操作日志中。确定查看吗？`)) return;
+          const res = await revealField(applicationId, field);
+          text.textContent = res.value;
           self.remove();
         });
       },
     },
-    "查看完整号码",
+    field === "infoAnswer" ? "查看原文" : "查看完整号码",
   );
   return [text, " ", button];
 }
+
+/**
+ * The masked ID number of an application, and its reveal button.
+ * @param {string} applicationId
+ * @param {string | null} masked
+ */
+export const revealableId = (applicationId, masked) => revealable(applicationId, masked, "idNumber");

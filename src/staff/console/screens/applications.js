@@ -5,7 +5,7 @@ import { act, ApiError, can } from "../lib/api.js";
 import { decide, getApplication, listApplications } from "../lib/client.js";
 import { fmtTime, h, main, options, statusTag, table, toast } from "../lib/dom.js";
 import { labels, meta } from "../lib/meta.js";
-import { revealableId } from "../lib/reveal.js";
+import { revealable, revealableId } from "../lib/reveal.js";
 import { go } from "../lib/view.js";
 
 const FILTERS = /** @type {const} */ (["type", "status", "district", "from", "to"]);
@@ -107,9 +107,13 @@ export async function screenApplication(view, id) {
   const decisionClass = { approve: "", reject: "danger" };
   const open = a.status === "pending" || a.status === "info_requested";
   const fieldLabels = labels.fields[a.type] ?? {};
+  // Phones in the data (the landlord's…) are masked; a reviewer reveals one (audited).
+  const phoneFields = new Set(a.phoneFields);
   const dataRows = Object.entries(a.data).flatMap(([k, v]) => [
     h("dt", {}, fieldLabels[k] ?? k),
-    h("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v)),
+    phoneFields.has(k)
+      ? h("dd", {}, revealable(a.id, String(v), k))
+      : h("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v)),
   ]);
   main().replaceChildren(
     h("p", {}, h("a", { href: "#/applications" }, "← 返回申请列表")),
@@ -135,7 +139,7 @@ export async function screenApplication(view, id) {
           h("dt", {}, "身份证号"),
           h("dd", {}, revealableId(a.id, a.hasIdNumber ? a.idNumberMasked : null)),
           h("dt", {}, "电话"),
-          h("dd", {}, a.phoneMasked || "—"),
+          h("dd", {}, revealable(a.id, a.phoneMasked, "phone")),
           h("dt", {}, "渠道"),
           h("dd", {}, labels.channels[a.resident.channel] ?? a.resident.channel),
           ...dataRows,
@@ -151,13 +155,15 @@ export async function screenApplication(view, id) {
                 {},
                 `要求（${a.infoRequest.askedBy || ""} ${fmtTime(a.infoRequest.askedAt)}）：${a.infoRequest.question || ""}`,
               ),
-              h(
-                "p",
-                {},
-                a.infoRequest.answer
-                  ? `居民回复（${fmtTime(a.infoRequest.answeredAt)}）：${a.infoRequest.answer}`
-                  : "居民还没有回复。",
-              ),
+              a.infoRequest.answer
+                ? h(
+                    "p",
+                    {},
+                    `居民回复（${fmtTime(a.infoRequest.answeredAt)}）：`,
+                    // An answer that held ID or phone numbers is shown masked; the original through a reveal.
+                    a.infoRequest.answerHidden ? revealable(a.id, a.infoRequest.answer, "infoAnswer") : a.infoRequest.answer,
+                  )
+                : h("p", {}, "居民还没有回复。"),
             )
           : null,
         a.conversationId && can("agent")

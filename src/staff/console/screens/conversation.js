@@ -5,7 +5,7 @@ import { act, ApiError, can, me } from "../lib/api.js";
 import { addNote, claimConversation, getConversation, replyTo, resolveConversation } from "../lib/client.js";
 import { fmtTime, fmtWait, h, main, statusTag, toast } from "../lib/dom.js";
 import { labels } from "../lib/meta.js";
-import { revealableId } from "../lib/reveal.js";
+import { revealable, revealableId } from "../lib/reveal.js";
 import { POLL_MS } from "./queue.js";
 
 /** @typedef {import("../types.d.ts").ConversationDetail} ConversationDetail */
@@ -275,7 +275,7 @@ export async function screenConversation(view, id) {
                 h("dt", {}, "身份证号"),
                 h("dd", {}, revealableId(a.id, a.idNumberMasked)),
                 h("dt", {}, "电话"),
-                h("dd", {}, a.phoneMasked || "—"),
+                h("dd", {}, revealable(a.id, a.phoneMasked, "phone")),
                 h("dt", {}, "提交时间"),
                 h("dd", {}, fmtTime(a.createdAt)),
               ),
