@@ -52,6 +52,7 @@ export async function screenUnanswered(view, _arg, params) {
     editor && status === "open" ? listKnowledge() : Promise.resolve({ items: [] }),
   ]);
   if (view.stale()) return;
+  const published = entries.items.filter((e) => !e.draft);
 
   const tabs = h(
     "p",
@@ -117,7 +118,8 @@ export async function screenUnanswered(view, _arg, params) {
         "select",
         { name: "entryId", "aria-label": "加到哪个条目" },
         h("option", { value: "" }, "选择条目…"),
-        entries.items.map((e) => h("option", { value: e.id, selected: e.id === q.suggestion?.entryId }, `${e.title}（${e.id}）`)),
+        // Published entries only: a draft is not answered from until it is published.
+        published.map((e) => h("option", { value: e.id, selected: e.id === q.suggestion?.entryId }, `${e.title}（${e.id}）`)),
       );
       const confirmButton = h(
         "button",
@@ -130,7 +132,7 @@ export async function screenUnanswered(view, _arg, params) {
                 return;
               }
               await attachUnanswered(q.id, select.value);
-              const title = entries.items.find((x) => x.id === select.value)?.title ?? select.value;
+              const title = published.find((x) => x.id === select.value)?.title ?? select.value;
               handled(`已加为“${title}”的示例问题，助手现在就能答上来。`);
             }),
         },
