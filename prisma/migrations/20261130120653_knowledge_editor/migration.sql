@@ -1,0 +1,82 @@
+-- AlterTable
+ALTER TABLE "UnansweredQuestion" ADD COLUMN "handledAt" BIGINT;
+ALTER TABLE "UnansweredQuestion" ADD COLUMN "handledBy" TEXT;
+ALTER TABLE "UnansweredQuestion" ADD COLUMN "handledEntryId" TEXT;
+ALTER TABLE "UnansweredQuestion" ADD COLUMN "handledHow" TEXT;
+
+-- CreateTable
+CREATE TABLE "UnansweredAsk" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "questionId" TEXT NOT NULL,
+    "askedAt" BIGINT NOT NULL,
+    CONSTRAINT "UnansweredAsk_questionId_fkey" FOREIGN KEY ("questionId") REFERENCES "UnansweredQuestion" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "Handoff" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "conversationId" TEXT NOT NULL,
+    "reason" TEXT,
+    "escalatedAt" BIGINT NOT NULL,
+    "claimedAt" BIGINT,
+    "claimedBy" TEXT,
+    CONSTRAINT "Handoff_conversationId_fkey" FOREIGN KEY ("conversationId") REFERENCES "Conversation" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "KnowledgeEntry" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "version" INTEGER NOT NULL,
+    "content" TEXT NOT NULL,
+    "source" TEXT NOT NULL,
+    "fileHash" TEXT,
+    "updatedAt" BIGINT NOT NULL,
+    "updatedBy" TEXT
+);
+
+-- CreateTable
+CREATE TABLE "KnowledgeVersion" (
+    "seq" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "entryId" TEXT NOT NULL,
+    "version" INTEGER NOT NULL,
+    "content" TEXT NOT NULL,
+    "action" TEXT NOT NULL,
+    "changes" TEXT NOT NULL,
+    "staffUserId" TEXT,
+    "username" TEXT,
+    "createdAt" BIGINT NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "KnowledgeDraft" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "entryId" TEXT,
+    "title" TEXT NOT NULL,
+    "content" TEXT NOT NULL,
+    "fromQuestionId" TEXT,
+    "createdBy" TEXT,
+    "createdAt" BIGINT NOT NULL,
+    "updatedAt" BIGINT NOT NULL
+);
+
+-- CreateIndex
+CREATE INDEX "UnansweredAsk_questionId_askedAt_idx" ON "UnansweredAsk"("questionId", "askedAt");
+
+-- CreateIndex
+CREATE INDEX "UnansweredAsk_askedAt_idx" ON "UnansweredAsk"("askedAt");
+
+-- CreateIndex
+CREATE INDEX "Handoff_escalatedAt_idx" ON "Handoff"("escalatedAt");
+
+-- CreateIndex
+CREATE INDEX "Handoff_conversationId_claimedAt_idx" ON "Handoff"("conversationId", "claimedAt");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "KnowledgeVersion_entryId_version_key" ON "KnowledgeVersion"("entryId", "version");
+
+-- CreateIndex
+CREATE INDEX "KnowledgeDraft_updatedAt_idx" ON "KnowledgeDraft"("updatedAt");
+
+-- CreateIndex
+CREATE INDEX "Delivery_kind_sentAt_idx" ON "Delivery"("kind", "sentAt");
+
