@@ -208,6 +208,26 @@ export class ConversationRepo {
     if (result.numUpdatedRows !== 1n) throw new ConflictError("conversation");
   }
 
+  /** A resident queued for staff (the dashboard's handoffs and waiting times). */
+  async openHandoff(tx: Executor, conversationId: string, reason: string | null, now: number): Promise<void> {
+    await tx.insertInto("Handoff").values({ id: randomUUID(), conversationId, reason, escalatedAt: now }).execute();
+  }
+
+  /**
+   * A person took the conversation from the queue: the wait of the escalation that queued it
+   * (the handoff opened at `escalatedAt`) ends now. An escalation the resident cancelled stays
+   * unclaimed.
+   */
+  async claimHandoff(tx: Executor, conversationId: string, escalatedAt: number, staffUserId: string, now: number): Promise<void> {
+    await tx
+      .updateTable("Handoff")
+      .set({ claimedAt: now, claimedBy: staffUserId })
+      .where("conversationId", "=", conversationId)
+      .where("escalatedAt", "=", escalatedAt)
+      .where("claimedAt", "is", null)
+      .execute();
+  }
+
   /** Sets top-level keys of the resident's dialog state (read and written in the same transaction). */
   async mergeState(tx: Executor, residentId: string, values: Record<string, unknown>, now: number): Promise<void> {
     const row = await tx

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { redactPersonalData } from "../lib/text.ts";
 import type { Database, Executor } from "./db.ts";
+import { localDayIndex } from "./dashboard.ts";
+import { ConflictError } from "./errors.ts";
 
 /** Longest question text kept for staff; longer messages are cut (they are rarely questions). */
 const MAX_SAMPLE = 300;
@@ -18,7 +20,27 @@ export interface UnansweredRow {
   count: number;
   firstAskedAt: number;
   lastAskedAt: number;
+  handledHow: string | null;
+  handledEntryId: string | null;
+  handledBy: string | null;
+  handledAt: number | null;
 }
+
+/** How staff handled an unanswered question: made it an example of an entry, started a draft, or dismissed it. */
+export type UnansweredHandling = "example" | "draft" | "dismissed";
+
+const UNANSWERED_COLUMNS = [
+  "id",
+  "sample",
+  "normalized",
+  "count",
+  "firstAskedAt",
+  "lastAskedAt",
+  "handledHow",
+  "handledEntryId",
+  "handledBy",
+  "handledAt",
+] as const;
 
 /** What residents ask and how the answers land: unanswered questions, feedback, dashboard counts. */
 export class InsightRepo {
@@ -32,7 +54,11 @@ export class InsightRepo {
     const key = unansweredKey(redactPersonalData(normalized));
     if (!key) return;
     const sample = redactPersonalData(question).slice(0, MAX_SAMPLE);
-    await tx
+    // A question staff made an example of, asked again and still not answered: open again (the
+    // example did not help). A dismissed one or one with a draft under way stays handled.
+    const reopen = <T>(column: string) =>
+      sql<T>`CASE WHEN "UnansweredQuestion"."handledHow" = 'example' THEN NULL ELSE ${sql.ref(`UnansweredQuestion.${column}`)} END`;
+    const row = await tx
       .insertInto("UnansweredQuestion")
       .values({ id: randomUUID(), normalized: key, sample, count: 1, firstAskedAt: now, lastAskedAt: now })
       .onConflict((oc) =>
@@ -40,9 +66,17 @@ export class InsightRepo {
           count: sql`"UnansweredQuestion"."count" + 1`,
           lastAskedAt: eb.ref("excluded.lastAskedAt"),
           sample: eb.ref("excluded.sample"),
+          handledEntryId: reopen<string | null>("handledEntryId"),
+          handledBy: reopen<string | null>("handledBy"),
+          handledAt: reopen<number | null>("handledAt"),
+          // Every CASE reads the row as it was before this UPDATE (SQL's rule), whatever the order.
+          handledHow: reopen<string | null>("handledHow"),
         })),
       )
-      .execute();
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    // One row per ask: the trend per day (the count above is the total).
+    await tx.insertInto("UnansweredAsk").values({ questionId: row.id, askedAt: now }).execute();
   }
 
   /** Stores one resident's 有用/没用 on one catalogue entry. */
@@ -50,15 +84,66 @@ export class InsightRepo {
     await tx.insertInto("AnswerFeedback").values({ id: randomUUID(), entryId, residentId, helpful, createdAt: now }).execute();
   }
 
-  /** The most asked unanswered questions first. */
-  async listUnanswered(limit = 50): Promise<UnansweredRow[]> {
-    return this.db.k
+  /** Open questions, the most asked first; or handled ones, the latest handled first. */
+  async listUnanswered(limit = 50, status: "open" | "handled" = "open"): Promise<UnansweredRow[]> {
+    const q = this.db.k.selectFrom("UnansweredQuestion").select(UNANSWERED_COLUMNS);
+    const ordered =
+      status === "open"
+        ? q.where("handledAt", "is", null).orderBy("count", "desc").orderBy("lastAskedAt", "desc")
+        : q.where("handledAt", "is not", null).orderBy("handledAt", "desc");
+    return ordered.orderBy("id").limit(limit).execute();
+  }
+
+  async unanswered(id: string): Promise<UnansweredRow | null> {
+    const row = await this.db.k
       .selectFrom("UnansweredQuestion")
-      .select(["id", "sample", "normalized", "count", "firstAskedAt", "lastAskedAt"])
-      .orderBy("count", "desc")
-      .orderBy("lastAskedAt", "desc")
-      .limit(limit)
+      .select(UNANSWERED_COLUMNS)
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  /**
+   * How often each question was asked on each local day (`bounds`: the days' midnights, one
+   * more than the days): one grouped query for all of them.
+   */
+  async unansweredTrends(ids: readonly string[], bounds: readonly number[]): Promise<Map<string, number[]>> {
+    const days = bounds.length - 1;
+    const out = new Map(ids.map((id) => [id, new Array<number>(days).fill(0)]));
+    if (!ids.length || days < 1) return out;
+    const day = localDayIndex("askedAt", bounds);
+    const rows = await this.db.k
+      .selectFrom("UnansweredAsk")
+      .select((eb) => ["questionId", day.as("day"), eb.fn.countAll<number>().as("n")])
+      .where("questionId", "in", ids)
+      .where("askedAt", ">=", bounds[0]!)
+      .where("askedAt", "<", bounds[days]!)
+      .groupBy(["questionId", day])
       .execute();
+    for (const r of rows) {
+      const series = out.get(r.questionId);
+      if (series) series[Number(r.day)] = Number(r.n);
+    }
+    return out;
+  }
+
+  /** Marks a question handled (or, with `how` null, open again). */
+  async handleUnanswered(
+    tx: Executor,
+    id: string,
+    handling: { how: UnansweredHandling | null; entryId?: string | null | undefined; by?: string | null | undefined },
+    now: number,
+  ): Promise<void> {
+    const result = await tx
+      .updateTable("UnansweredQuestion")
+      .set(
+        handling.how
+          ? { handledHow: handling.how, handledEntryId: handling.entryId ?? null, handledBy: handling.by ?? null, handledAt: now }
+          : { handledHow: null, handledEntryId: null, handledBy: null, handledAt: null },
+      )
+      .where("id", "=", id)
+      .executeTakeFirst();
+    if (result.numUpdatedRows !== 1n) throw new ConflictError("unanswered question");
   }
 
   /** Helpful / unhelpful counts per entry, the most disliked first. */

@@ -5,8 +5,10 @@ import { ApplicationRepo } from "./applications.ts";
 import { AuditRepo } from "./audit.ts";
 import { BroadcastRepo } from "./broadcasts.ts";
 import { ConversationRepo } from "./conversations.ts";
+import { DashboardRepo } from "./dashboard.ts";
 import { type Database, type Executor, openDatabase } from "./db.ts";
 import { InsightRepo } from "./insights.ts";
+import { KnowledgeRepo } from "./knowledge.ts";
 import { LeaseRepo } from "./leases.ts";
 import { LimitRepo } from "./limits.ts";
 import { OutboxRepo } from "./outbox.ts";
@@ -46,6 +48,8 @@ export class Store {
   readonly settings: SettingRepo;
   readonly retention: RetentionRepo;
   readonly residents: ResidentRepo;
+  readonly knowledge: KnowledgeRepo;
+  readonly dashboard: DashboardRepo;
   readonly turns: TurnStore;
 
   private constructor(
@@ -67,6 +71,8 @@ export class Store {
     this.settings = new SettingRepo(db);
     this.retention = new RetentionRepo(db);
     this.residents = new ResidentRepo(db);
+    this.knowledge = new KnowledgeRepo(db);
+    this.dashboard = new DashboardRepo(db);
     this.turns = new TurnStore(db, (tx, effects, scope, now) => this.applyIn(tx, effects, scope, now));
   }
 
@@ -96,7 +102,11 @@ export class Store {
     return this.db.ping();
   }
 
-  /** Publishes a small event to every instance (web-chat wake-ups, catalogue publishes). */
+  /**
+   * Publishes a small event to every instance (web-chat wake-ups, catalogue publishes): NOTIFY on
+   * PostgreSQL; on SQLite only this Store's own listeners (other processes on the file learn of a
+   * catalogue publish from its revision, see src/knowledge/live.ts).
+   */
   publish(channel: string, payload: string): Promise<void> {
     return this.db.notify(channel, payload);
   }
@@ -180,6 +190,29 @@ export class Store {
           break;
         case "audit.record":
           await this.audit.record(e.entry, now, tx);
+          break;
+        case "handoff.open":
+          await this.conversations.openHandoff(tx, turn(e.type).conversationId, e.reason, now);
+          break;
+        case "handoff.claim":
+          await this.conversations.claimHandoff(tx, e.conversationId, e.escalatedAt, e.staffUserId, now);
+          break;
+        case "knowledge.publish": {
+          const { type: _type, ...publish } = e;
+          await this.knowledge.publish(tx, publish, now);
+          break;
+        }
+        case "knowledge.fileSeen":
+          await this.knowledge.fileSeen(tx, e.entryId, e.fileHash);
+          break;
+        case "knowledge.saveDraft":
+          await this.knowledge.saveDraft(tx, e.draft, now);
+          break;
+        case "knowledge.deleteDraft":
+          await this.knowledge.deleteDraft(tx, e.draftId);
+          break;
+        case "unanswered.handle":
+          await this.insights.handleUnanswered(tx, e.questionId, { how: e.how, entryId: e.entryId, by: e.by }, now);
           break;
         default: {
           const never: never = e;

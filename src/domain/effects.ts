@@ -33,6 +33,8 @@ export type Effect =
   /** The resident's answer to staff's request for more information. */
   /** `answer` has its ID and phone numbers masked; `answerEnc`, when it held any, is the whole answer encrypted. */
   | { type: "application.answerInfoRequest"; applicationId: string; answer: string; answerEnc?: string | undefined }
+  /** The resident is queued for staff (counted for the dashboard: handoffs, waiting time). */
+  | { type: "handoff.open"; reason: string }
   // --- staff effects
   /** Moves a conversation between statuses if it is still in `ifStatus` (bumps its version). */
   | {
@@ -78,9 +80,58 @@ export type Effect =
    */
   | { type: "deletion.complete"; requestId: string; residentId: string }
   | { type: "delivery.enqueue"; delivery: DeliveryInput }
+  /** Staff took a queued conversation: the wait of the escalation at `escalatedAt` ends. */
+  | { type: "handoff.claim"; conversationId: string; escalatedAt: number; staffUserId: string }
+  /**
+   * A new version of a catalogue entry (`ifVersion` null: a new entry), if the entry is still at
+   * `ifVersion`; every instance rebuilds its catalogue when the store's revision changes.
+   */
+  | ({ type: "knowledge.publish" } & KnowledgePublish)
+  /** The entry's file was read and says what is published (a later change to the file is new). */
+  | { type: "knowledge.fileSeen"; entryId: string; fileHash: string }
+  | { type: "knowledge.saveDraft"; draft: KnowledgeDraftInput }
+  | { type: "knowledge.deleteDraft"; draftId: string }
+  /** An unanswered question handled by staff (`how` null: open again). */
+  | {
+      type: "unanswered.handle";
+      questionId: string;
+      how: "example" | "draft" | "dismissed" | null;
+      entryId?: string | null;
+      by?: string | null;
+    }
   | { type: "audit.record"; entry: AuditEntry };
 
 export type EffectType = Effect["type"];
+
+/** How a version of a catalogue entry came about. */
+export type KnowledgeAction = "seed" | "import" | "publish" | "example" | "reviewed" | "rollback" | "create";
+
+/** A new version of a catalogue entry (content: the entry as JSON, see src/knowledge/content.ts). */
+export interface KnowledgePublish {
+  entryId: string;
+  /** The version it replaces; null for a new entry (a conflict if the id exists). The new one is this + 1. */
+  ifVersion: number | null;
+  content: string;
+  action: KnowledgeAction;
+  /** JSON [{ field, before, after }] against the version replaced. */
+  changes: string;
+  /** file: the content is the entry's file (seed, import); staff: published by staff. */
+  source: "file" | "staff";
+  /** The file's content hash, when the content comes from the file. */
+  fileHash?: string | undefined;
+  staffUserId: string | null;
+  username: string | null;
+}
+
+/** A draft of a new entry (content: its fields as far as written, JSON). */
+export interface KnowledgeDraftInput {
+  id: string;
+  entryId: string | null;
+  title: string;
+  content: string;
+  fromQuestionId: string | null;
+  createdBy: string | null;
+}
 
 /** Changes to the resident a turn makes (consent, switches, district). */
 export interface ResidentPatch {
