@@ -6,7 +6,7 @@ import { type LoadedFlow, loadFlows } from "../flows/loader.ts";
 import { createFlowsSkill } from "../flows/skill.ts";
 import { type Catalogue, loadCatalogue } from "../knowledge/index.ts";
 import type { Clock } from "../lib/clock.ts";
-import { createLlm } from "../llm/index.ts";
+import { createLlm, type Llm } from "../llm/index.ts";
 import { reminderSkill } from "../reminders/skill.ts";
 import { Dialog } from "./dialog.ts";
 import { fallbackSkill } from "./skills/fallback.ts";
@@ -23,18 +23,30 @@ export interface DialogDeps {
   clock: Clock;
   log: Logger;
   store: Store;
-  /** The service catalogue; loaded from knowledge/ when not given. */
-  catalogue?: Catalogue;
+  /**
+   * The service catalogue, or where to read the current one at each turn (staff publish new
+   * versions while the service runs); loaded from knowledge/ when not given.
+   */
+  catalogue?: Catalogue | (() => Catalogue);
   /** The guided flows; loaded from intents/ when not given (a broken file stops start-up). */
   flows?: Map<string, LoadedFlow>;
+  /** The LLM client; created from the configuration when not given (null: none). */
+  llm?: Llm | null;
+}
+
+/** The LLM client of the configuration (null when none), saying so in the log. */
+export function llmOf(config: Config, log: Logger): Llm | null {
+  const llm = createLlm(config, log);
+  if (!llm) log.info("LLM not configured (OPENAI_API_KEY / OPENAI_MODEL): answering from catalogue retrieval only");
+  return llm;
 }
 
 /** The skills in the order they get a chance at each turn; the fallback is always last. */
 export async function buildDialog(deps: DialogDeps): Promise<Dialog> {
-  const catalogue = deps.catalogue ?? (await loadCatalogue());
+  const given = deps.catalogue ?? (await loadCatalogue());
+  const catalogue = typeof given === "function" ? given : () => given;
   const flows = deps.flows ?? loadFlows(undefined, deps.config.retention);
-  const llm = createLlm(deps.config, deps.log);
-  if (!llm) deps.log.info("LLM not configured (OPENAI_API_KEY / OPENAI_MODEL): answering from catalogue retrieval only");
+  const llm = deps.llm !== undefined ? deps.llm : llmOf(deps.config, deps.log);
   return new Dialog([
     // Words of distress are answered first, whatever else is going on (even mid-flow).
     safetySkill(catalogue),
@@ -43,7 +55,7 @@ export async function buildDialog(deps: DialogDeps): Promise<Dialog> {
     reminderSkill({ permits: deps.store.permits, hashKey: deps.secrets.hashKey, timeZone: deps.config.TZ }),
     // Then the guided flows: while a flow waits it owns every turn (guards, questions midway)
     // except requests for a person, which it leaves to the handoff skill.
-    createFlowsSkill({ ...deps, flows, isCatalogueQuestion: (text) => catalogue.understand(text).kind === "answer" }),
+    createFlowsSkill({ ...deps, flows, isCatalogueQuestion: (text) => catalogue().understand(text).kind === "answer" }),
     // 有用/没用/👍 after an answer, before the guards take a lone 👍 for "no words".
     feedbackSkill(),
     guardsSkill,

@@ -12,7 +12,7 @@ export class CatalogueError extends Error {
   }
 }
 
-const FRONT_MATTER = /^\uFEFF?---\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n([\s\S]*))?$/;
+export const FRONT_MATTER = /^\uFEFF?---\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n([\s\S]*))?$/;
 
 /**
  * Wording meant for staff, or a dead end, in text a resident reads: a pointer to a field that may
@@ -42,7 +42,11 @@ function residentTexts(e: Entry): [string, string][] {
     const part = e.parts[k];
     if (part) out.push([`parts.${k}.text`, part.text]);
   }
-  for (const [key, f] of Object.entries(e.configurable)) out.push([`configurable.${key}.label`, f.label]);
+  for (const [key, f] of Object.entries(e.configurable)) {
+    out.push([`configurable.${key}.label`, f.label]);
+    // A value staff fill in is shown under the part that uses it: the same rule.
+    if (f.value) out.push([`configurable.${key}.value`, f.value]);
+  }
   return out;
 }
 
@@ -123,8 +127,16 @@ export function readNational(dir: string): NationalFact[] {
   return parsed.data.facts;
 }
 
-/** Reads and validates every `*.md` entry of a knowledge folder (README.md excluded). */
-export function readEntries(dir: string, national: readonly NationalFact[] = readNational(dir)): Entry[] {
+/**
+ * Reads and validates every `*.md` entry of a knowledge folder (README.md excluded). With
+ * `crossCheck: false` the entries are checked one by one only: the caller checks them together
+ * with entries stored elsewhere (the database may hold entries no file has yet).
+ */
+export function readEntries(
+  dir: string,
+  national: readonly NationalFact[] = readNational(dir),
+  opts: { crossCheck?: boolean } = {},
+): Entry[] {
   let files: string[];
   try {
     files = readdirSync(dir)
@@ -160,7 +172,7 @@ export function readEntries(dir: string, national: readonly NationalFact[] = rea
     }
     entries.push(entry);
   }
-  problems.push(...checkCatalogue(entries, national));
+  if (opts.crossCheck !== false) problems.push(...checkCatalogue(entries, national));
   if (!problems.length && !entries.length) problems.push(`${dir}: no catalogue entries (*.md) found`);
   if (problems.length) throw new CatalogueError(problems);
   return entries;

@@ -20,9 +20,12 @@ import type { ConversationState, Topic } from "../state.ts";
 import type { Reply, Source } from "../../domain/types.ts";
 
 export interface FaqDeps {
-  catalogue: Catalogue;
+  /** The catalogue, or where to read the current one at each turn (staff publish while the service runs). */
+  catalogue: Catalogue | (() => Catalogue);
   llm?: Llm | null;
 }
+
+const currentOf = (c: Catalogue | (() => Catalogue)): (() => Catalogue) => (typeof c === "function" ? c : () => c);
 
 /** The entry whose configurable crisis hotline is part of distress signposting. */
 const COUNSELING = "community.counseling";
@@ -63,21 +66,28 @@ function entrySources(catalogue: Catalogue, replies: readonly Reply[]): Source[]
  * equally likely or a follow-up fits two topics; declines what is out of scope (other cities,
  * tasks); records every question it could not answer for staff.
  */
-export function faqSkill({ catalogue, llm }: FaqDeps): Skill {
-  function context(entry: Entry, also?: Entry): AnswerContext {
+export function faqSkill({ catalogue: given, llm }: FaqDeps): Skill {
+  const current = currentOf(given);
+  function context(catalogue: Catalogue, entry: Entry, also?: Entry): AnswerContext {
     return { catalogue, related: relatedOf(catalogue, entry), also, offer: entry.sensitive, action: flowOfferFor([entry.id]) };
   }
 
   /**
    * Retrieval answers depend only on the entry, the parts and the other entry asked about: composed
-   * once per catalogue and reused (read-only), as the entries themselves are.
+   * once per catalogue and reused (read-only), as the entries themselves are. A published
+   * catalogue is a new object, so its answers are composed afresh.
    */
-  const composed = new Map<string, Reply>();
-  function retrievalAnswer(entry: Entry, parts: readonly PartKey[], also?: Entry): Reply {
+  const composedBy = new WeakMap<Catalogue, Map<string, Reply>>();
+  function retrievalAnswer(catalogue: Catalogue, entry: Entry, parts: readonly PartKey[], also?: Entry): Reply {
+    let composed = composedBy.get(catalogue);
+    if (!composed) {
+      composed = new Map();
+      composedBy.set(catalogue, composed);
+    }
     const key = `${entry.id}|${parts.join(",")}|${also?.id ?? ""}`;
     let reply = composed.get(key);
     if (!reply) {
-      reply = composeAnswer(entry, parts, context(entry, also));
+      reply = composeAnswer(entry, parts, context(catalogue, entry, also));
       if (composed.size >= 4096) composed.clear();
       composed.set(key, reply);
     }
@@ -85,6 +95,7 @@ export function faqSkill({ catalogue, llm }: FaqDeps): Skill {
   }
 
   async function answer(
+    catalogue: Catalogue,
     turn: DialogTurn,
     hits: SearchHit[],
     parts: PartKey[],
@@ -93,7 +104,7 @@ export function faqSkill({ catalogue, llm }: FaqDeps): Skill {
   ): Promise<DialogOutcome> {
     let main = hits[0]!.entry;
     const alsoEntry = also?.hit.entry;
-    let reply = retrievalAnswer(main, parts, alsoEntry);
+    let reply = retrievalAnswer(catalogue, main, parts, alsoEntry);
     let action = flowOfferFor([main.id]);
     if (llm) {
       const entries = hits.slice(0, LLM_CONTEXT).map((h) => h.entry);
@@ -106,12 +117,12 @@ export function faqSkill({ catalogue, llm }: FaqDeps): Skill {
         const cited = entries.filter((e) => written.cites.includes(e.id));
         main = cited[0]!;
         action = flowOfferFor(cited.map((e) => e.id));
-        reply = composeLlmAnswer(written.text, cited, parts, { ...context(main, alsoEntry), action });
+        reply = composeLlmAnswer(written.text, cited, parts, { ...context(catalogue, main, alsoEntry), action });
       }
     }
     const replies = [reply];
     // The second question of the message: answered too, with its own citation.
-    if (alsoEntry) replies.push(retrievalAnswer(alsoEntry, also!.parts));
+    if (alsoEntry) replies.push(retrievalAnswer(catalogue, alsoEntry, also!.parts));
     const offer = main.sensitive;
     const topic: Topic = {
       entries: [main.id, ...(alsoEntry ? [alsoEntry.id] : [])],
@@ -130,7 +141,7 @@ export function faqSkill({ catalogue, llm }: FaqDeps): Skill {
     return { intent: "faq", replies, state };
   }
 
-  function declined(turn: DialogTurn, reply: Reply, extra: Partial<ConversationState> = {}): DialogOutcome {
+  function declined(catalogue: Catalogue, turn: DialogTurn, reply: Reply, extra: Partial<ConversationState> = {}): DialogOutcome {
     return {
       intent: reply.intent,
       replies: [reply],
@@ -143,6 +154,8 @@ export function faqSkill({ catalogue, llm }: FaqDeps): Skill {
     name: "faq",
     async handle(turn: DialogTurn): Promise<DialogOutcome | null> {
       if (turn.kind !== "text" || !turn.text) return null;
+      // Read once per turn: a publish meanwhile applies from the next message.
+      const catalogue = current();
       const topic = liveTopic(turn.state, turn.now);
       const ctx: TopicContext | undefined = topic
         ? { entries: topic.entries, pending: topic.pending as TopicContext["pending"] }
@@ -150,7 +163,7 @@ export function faqSkill({ catalogue, llm }: FaqDeps): Skill {
       const u = catalogue.understandInContext(turn.text, ctx);
       switch (u.kind) {
         case "answer":
-          return answer(turn, u.hits, u.parts, u.also, u.fromTopic);
+          return answer(catalogue, turn, u.hits, u.parts, u.also, u.fromTopic);
         case "clarify": {
           const picked = llm
             ? await llm.choose(
@@ -159,7 +172,7 @@ export function faqSkill({ catalogue, llm }: FaqDeps): Skill {
               )
             : null;
           const hit = picked ? u.candidates.find((c) => c.id === picked) : undefined;
-          if (hit) return answer(turn, [hit, ...u.candidates.filter((c) => c !== hit)], []);
+          if (hit) return answer(catalogue, turn, [hit, ...u.candidates.filter((c) => c !== hit)], []);
           // The candidates become the topic: a follow-up before the pick ("那要带什么") asks which one.
           return {
             intent: "clarify",
@@ -190,9 +203,9 @@ export function faqSkill({ catalogue, llm }: FaqDeps): Skill {
             },
           };
         case "out_of_scope":
-          return declined(turn, composeOutOfScope(u.reason, u.city));
+          return declined(catalogue, turn, composeOutOfScope(u.reason, u.city));
         case "unknown":
-          return declined(turn, composeUnknown(u.hits.filter((h) => h.score > 0).map((h) => h.entry)), {
+          return declined(catalogue, turn, composeUnknown(u.hits.filter((h) => h.score > 0).map((h) => h.entry)), {
             misunderstood: turn.state.misunderstood + 1,
             // A message not understood leaves the topic as it was: the next follow-up still fits.
             topic: turn.state.topic,
@@ -229,11 +242,13 @@ export function feedbackSkill(): Skill {
  * Words of distress or self-harm: immediate signposting (emergency numbers, the crisis hotlines)
  * and an offer of a person — before anything else, even mid-flow.
  */
-export function safetySkill(catalogue: Catalogue): Skill {
+export function safetySkill(given: Catalogue | (() => Catalogue)): Skill {
+  const current = currentOf(given);
   return {
     name: "safety",
     handle(turn: DialogTurn): DialogOutcome | null {
       if (turn.kind !== "text" || turn.status === "staff" || !isDistress(turn.text)) return null;
+      const catalogue = current();
       // Already waiting for staff: signpost, and leave the queue as it is.
       if (turn.status === "escalated") {
         return { intent: "distress", replies: [composeDistress(catalogue.get(COUNSELING), false)], state: turn.state };
