@@ -11,8 +11,10 @@ import type { Config } from "./config/config.ts";
 import { checkSecretsMatch, loadSecrets } from "./config/secrets.ts";
 import type { AppContext } from "./context.ts";
 import { Store } from "./data/store.ts";
-import { buildDialog } from "./dialog/build.ts";
-import { loadCatalogue } from "./knowledge/index.ts";
+import { ConflictError } from "./data/errors.ts";
+import { buildDialog, llmOf } from "./dialog/build.ts";
+import { catalogueReader, previewReplies, previewTurn } from "./dialog/preview.ts";
+import { openKnowledge } from "./knowledge/runtime.ts";
 import { Engine } from "./dialog/engine.ts";
 import { loadFlows } from "./flows/loader.ts";
 import { installErrorHandler } from "./http/errors.ts";
@@ -50,9 +52,21 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   log.info({ database: store.dialect, where: store.where, instance: store.instanceId }, "database ready");
   const secrets = loadSecrets(config);
   await checkSecretsMatch(store, secrets, clock.now());
-  const catalogue = await loadCatalogue();
+  // knowledge/*.md brought into the database (it is authoritative once seeded), then the
+  // published catalogue, rebuilt in every instance when staff publish.
+  const knowledge = await openKnowledge({ store, log, now: clock.now(), isConflict: (err) => err instanceof ConflictError });
   const flows = loadFlows(undefined, config.retention);
-  const dialog = await buildDialog({ config, secrets, clock, log, store, catalogue, flows });
+  const llm = llmOf(config, log);
+  const dialog = await buildDialog({
+    config,
+    secrets,
+    clock,
+    log,
+    store,
+    catalogue: catalogueReader(() => knowledge.current),
+    flows,
+    llm,
+  });
   let metrics: Metrics | undefined;
   const engine = new Engine({
     onTurn: (channel, result, ms) => metrics?.turnFinished(channel, result, ms),
@@ -74,7 +88,23 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     onOutcome: (channel, outcome) => metrics?.delivery(channel, outcome),
     timeZone: config.TZ,
   });
-  const ctx: AppContext = { config, secrets, store, clock, log, engine, channels, dispatcher, catalogue, flows, onClose: [] };
+  const ctx: AppContext = {
+    config,
+    secrets,
+    store,
+    clock,
+    log,
+    engine,
+    channels,
+    dispatcher,
+    get catalogue() {
+      return knowledge.current;
+    },
+    knowledge,
+    preview: (catalogue, question, topic) => previewReplies(dialog, catalogue, previewTurn(question, clock.now(), topic)),
+    flows,
+    onClose: [() => knowledge.stop()],
+  };
   metrics = new Metrics(store, () => ctx.leadership?.isLeader ?? false);
   ctx.metrics = metrics;
   ctx.channels.set("web", web);

@@ -5,7 +5,8 @@ import type { Store } from "./data/store.ts";
 import type { ChannelAdapter } from "./dialog/channel.ts";
 import type { Engine } from "./dialog/engine.ts";
 import type { Catalogue } from "./knowledge/index.ts";
-import type { ChannelId } from "./domain/types.ts";
+import type { LiveCatalogue } from "./knowledge/live.ts";
+import type { ChannelId, Reply } from "./domain/types.ts";
 import type { Clock } from "./lib/clock.ts";
 import type { LoadedFlow } from "./flows/loader.ts";
 import type { Metrics } from "./ops/metrics.ts";
@@ -21,8 +22,12 @@ export interface AppContext {
   log: Logger;
   engine: Engine;
   channels: Map<ChannelId, ChannelAdapter>;
-  /** The service catalogue (knowledge/), loaded and indexed once at start-up. */
-  catalogue: Catalogue;
+  /** The catalogue as published now (seeded from knowledge/, edited by staff): `knowledge.current`. */
+  readonly catalogue: Catalogue;
+  /** The published catalogue, rebuilt in every instance when staff publish (src/knowledge/live.ts). */
+  knowledge: LiveCatalogue;
+  /** The replies a resident asking `question` would get if `catalogue` were published (nothing stored). */
+  preview(catalogue: Catalogue, question: string, topic?: string): Promise<Reply[]>;
   /**
    * The guided flows (intents/*.yml), loaded once at start-up. Each flow's id is an application
    * type; its file holds the labels staff see and what residents are told at each decision.

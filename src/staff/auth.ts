@@ -8,7 +8,8 @@ import { AppError, errors } from "../http/errors.ts";
 import { checkLoginThrottle, recordLoginFailure, recordLoginSuccess } from "./login-throttle.ts";
 import { passwordProblem, passwordProblemText } from "./password-policy.ts";
 
-export const staffRoles = ["agent", "reviewer", "admin"] as const;
+/** editor: the knowledge editor (catalogue, unanswered questions, dashboard); no conversations, applications or accounts. */
+export const staffRoles = ["agent", "reviewer", "editor", "admin"] as const;
 export type StaffRole = (typeof staffRoles)[number];
 
 /** The signed-in staff member a request acts for. */

@@ -164,6 +164,10 @@ export async function claimConversation(
           claimedBy: staff.id,
           escalatedAt: c.escalatedAt ?? now,
         },
+        // Taken from the queue: the resident's wait ends now (the dashboard's waiting time).
+        ...(c.status === "escalated" && c.escalatedAt !== null
+          ? [{ type: "handoff.claim" as const, conversationId: id, escalatedAt: c.escalatedAt, staffUserId: staff.id }]
+          : []),
         takeover
           ? takeoverEntry(staff, c, "claim", reason as string)
           : {
@@ -203,6 +207,9 @@ export async function replyToConversation(
       status: "staff",
       claimedBy: staff.id,
     });
+    if (c.escalatedAt !== null) {
+      effects.push({ type: "handoff.claim", conversationId: id, escalatedAt: c.escalatedAt, staffUserId: staff.id });
+    }
   } else if (c.status !== "staff") {
     throw errors.conflict("这个会话不在人工服务中，请先接入。", "not_with_staff");
   } else if (c.claimedBy && c.claimedBy !== staff.id && staff.role !== "admin") {

@@ -20,7 +20,7 @@ export const decisionLabels: Record<string, string> = {
   request_info: "要求补充材料",
 };
 
-export const roleLabels: Record<string, string> = { agent: "客服", reviewer: "审核员", admin: "管理员" };
+export const roleLabels: Record<string, string> = { agent: "客服", reviewer: "审核员", editor: "知识库编辑", admin: "管理员" };
 
 export const conversationStatusLabels: Record<string, string> = {
   bot: "助手服务中",
@@ -59,6 +59,41 @@ export const auditActionLabels: Record<string, string> = {
   "application.reject": "驳回申请",
   "application.request_info": "要求补充材料",
   "deletion.complete": "完成删除请求",
+  "knowledge.publish": "发布知识条目",
+  "knowledge.rollback": "恢复知识条目版本",
+  "knowledge.reviewed": "确认知识条目已审核",
+  "knowledge.create": "新建知识条目",
+  "knowledge.example": "未答问题加为示例",
+  "knowledge.draft": "编辑知识条目草稿",
+  "unanswered.dismiss": "忽略未答问题",
+};
+
+/** The kinds of staff-maintained specifics, as the knowledge editor names them. */
+export const configurableKindLabels: Record<string, string> = {
+  phone: "电话",
+  url: "网址",
+  address: "地址",
+  hours: "办公时间",
+  text: "文字",
+};
+
+/** The parts of an entry (what a resident may ask about it). */
+export const partKeyLabels: Record<string, string> = {
+  eligibility: "谁可以办",
+  prepare: "要准备什么",
+  where: "在哪里办",
+  online: "网上怎么办",
+  cost: "费用",
+  duration: "要多久",
+  deadline: "期限",
+  contact: "联系电话",
+};
+
+/** How staff handled an unanswered question. */
+export const unansweredHandlingLabels: Record<string, string> = {
+  example: "已加为示例",
+  draft: "已起草新条目",
+  dismissed: "已忽略",
 };
 
 /** The type's name for staff, from its flow file (the code itself for a flow since removed). */

@@ -68,7 +68,8 @@ export function escalate(turn: DialogTurn, config: Config, reason: string, base?
     status: "escalated",
     awaiting: undefined,
     conversation: { escalatedAt: turn.now, escalationReason: reason, lastHoldingAt: turn.now, claimedBy: null },
-    effects: base?.effects ?? [],
+    // A handoff row: the dashboard counts handoffs and their waiting time from it.
+    effects: [...(base?.effects ?? []), { type: "handoff.open", reason }],
   };
 }
 

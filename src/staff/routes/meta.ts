@@ -11,10 +11,14 @@ import {
   authorLabels,
   broadcastStatusLabels,
   channelLabels,
+  configurableKindLabels,
   conversationStatusLabels,
   decisionLabels,
+  partKeyLabels,
   roleLabels,
+  unansweredHandlingLabels,
 } from "../labels.ts";
+import { configurableKinds, partKeys } from "../../knowledge/index.ts";
 import { errorResponses, security } from "./schemas.ts";
 
 const labelled = z.object({ code: z.string(), label: z.string() });
@@ -58,6 +62,14 @@ export const staffMetaSchema = z.object({
   ),
   /** Where the district list comes from. */
   districtsSource: z.string(),
+  /** The kinds of a catalogue entry's staff-maintained specifics (each validated on publish). */
+  configurableKinds: z.array(labelled),
+  /** The parts of a catalogue entry, in the order answers give them. */
+  partKeys: z.array(labelled),
+  /** How an unanswered question was handled. */
+  unansweredHandlings: z.array(labelled),
+  /** Entries not reviewed for this many days are due for review (KNOWLEDGE_REVIEW_DAYS). */
+  knowledgeReviewDays: z.number(),
 });
 export type StaffMeta = z.infer<typeof staffMetaSchema>;
 
@@ -99,6 +111,10 @@ export function staffMeta(ctx: AppContext): StaffMeta {
       towns: d.towns.map((t) => ({ code: t.code, name: t.name })),
     })),
     districtsSource: `${divisionsSource.package}: ${divisionsSource.data}`,
+    configurableKinds: list(configurableKinds, configurableKindLabels),
+    partKeys: list(partKeys, partKeyLabels),
+    unansweredHandlings: list(Object.keys(unansweredHandlingLabels), unansweredHandlingLabels),
+    knowledgeReviewDays: ctx.config.KNOWLEDGE_REVIEW_DAYS,
   };
 }
 

@@ -1,3 +1,4 @@
+import { staffRoles } from "../auth.ts";
 import { z } from "zod";
 
 /** Shared zod pieces of the staff API. */
@@ -11,7 +12,7 @@ export const errorResponses = {
   409: errorSchema,
 } as const;
 
-export const staffRoleSchema = z.enum(["agent", "reviewer", "admin"]);
+export const staffRoleSchema = z.enum(staffRoles);
 
 export const principalSchema = z.object({
   id: z.string(),
