@@ -80,3 +80,14 @@ export function inDailyWindow(now: number, window: DailyWindow, timeZone: string
   const m = localMinutes(now, timeZone);
   return from < to ? m >= from && m < to : m >= from || m < to;
 }
+
+/**
+ * The local midnights bounding the last `days` days up to and including today: days + 1
+ * instants, oldest first (the last is tonight's midnight). Walked back day by day, so a day
+ * with a daylight-saving change has its real length.
+ */
+export function localDayBounds(now: number, timeZone: string, days: number): number[] {
+  const bounds = [endOfLocalDay(now, timeZone)];
+  for (let i = 0; i < days; i++) bounds.unshift(startOfLocalDay(bounds[0]! - 1, timeZone));
+  return bounds;
+}

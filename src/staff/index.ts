@@ -6,8 +6,10 @@ import { staffApplicationRoutes } from "./routes/applications.ts";
 import { staffAuthRoutes } from "./routes/auth.ts";
 import { staffConsoleRoutes } from "./routes/console.ts";
 import { staffConversationRoutes } from "./routes/conversations.ts";
+import { staffDashboardRoutes } from "./routes/dashboard.ts";
 import { staffDeletionRoutes } from "./routes/deletions.ts";
 import { staffInsightRoutes } from "./routes/insights.ts";
+import { staffKnowledgeRoutes } from "./routes/knowledge.ts";
 import { staffMetaRoutes } from "./routes/meta.ts";
 
 export const STAFF_PREFIX = "/api/v1/staff";
@@ -24,6 +26,8 @@ export function staffPlugin(ctx: AppContext): FastifyPluginAsync {
     await app.register(staffConversationRoutes(ctx), { prefix: STAFF_PREFIX });
     await app.register(staffApplicationRoutes(ctx), { prefix: STAFF_PREFIX });
     await app.register(staffInsightRoutes(ctx), { prefix: STAFF_PREFIX });
+    await app.register(staffKnowledgeRoutes(ctx), { prefix: STAFF_PREFIX });
+    await app.register(staffDashboardRoutes(ctx), { prefix: STAFF_PREFIX });
     await app.register(staffAdminRoutes(ctx), { prefix: STAFF_PREFIX });
     await app.register(staffDeletionRoutes(ctx), { prefix: STAFF_PREFIX });
     await app.register(staffMetaRoutes(ctx), { prefix: STAFF_PREFIX });

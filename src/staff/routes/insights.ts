@@ -2,10 +2,15 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
 import { redactPersonalData } from "../../lib/text.ts";
-import { requireRole } from "../auth.ts";
+import { localDayBounds } from "../../lib/local-time.ts";
+import { requireRole, staffOf } from "../auth.ts";
+import { attachQuestion, dismissQuestion, draftFromQuestion, suggestionFor } from "../knowledge.ts";
 import { startOfLocalDay, withinWindow } from "../office-hours.ts";
 import { wechatStatus } from "../runtime.ts";
-import { errorResponses, security } from "./schemas.ts";
+import { errorResponses, okSchema, security } from "./schemas.ts";
+
+/** Days of the unanswered list's trend. */
+const TREND_DAYS = 14;
 
 const statsSchema = z.object({
   conversationsToday: z.number().describe("Conversations with at least one resident message today (local time)"),
@@ -28,6 +33,7 @@ const statsSchema = z.object({
 export function staffInsightRoutes(ctx: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     const anyStaff = requireRole(ctx);
+    const editor = requireRole(ctx, "editor");
     const tags = ["staff: insight"];
 
     app.get(
@@ -52,15 +58,24 @@ export function staffInsightRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       },
     );
 
+    const handledSchema = z.object({
+      how: z.enum(["example", "draft", "dismissed"]),
+      entryId: z.string().optional(),
+      by: z.string().nullable(),
+      at: z.number(),
+    });
     app.get(
       "/insights/unanswered",
       {
         onRequest: anyStaff,
         schema: {
           tags,
-          summary: "Questions the assistant could not answer, most asked first",
+          summary: "Questions the assistant could not answer: open ones most asked first, or those handled",
           security,
-          querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+          querystring: z.object({
+            status: z.enum(["open", "handled"]).default("open"),
+            limit: z.coerce.number().int().min(1).max(500).default(100),
+          }),
           response: {
             200: z.object({
               items: z.array(
@@ -70,6 +85,9 @@ export function staffInsightRoutes(ctx: AppContext): FastifyPluginAsyncZod {
                   count: z.number(),
                   firstAskedAt: z.number(),
                   lastAskedAt: z.number(),
+                  trend: z.array(z.number()).describe(`Times asked per local day, the last ${TREND_DAYS} days (today last)`),
+                  suggestion: z.object({ entryId: z.string(), title: z.string() }).optional().describe("The closest entry"),
+                  handled: handledSchema.optional(),
                 }),
               ),
             }),
@@ -77,15 +95,92 @@ export function staffInsightRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           },
         },
       },
-      async (request) => ({
-        items: (await ctx.store.insights.listUnanswered(request.query.limit)).map((q) => ({
-          id: q.id,
-          sample: redactPersonalData(q.sample),
-          count: q.count,
-          firstAskedAt: q.firstAskedAt,
-          lastAskedAt: q.lastAskedAt,
-        })),
-      }),
+      async (request) => {
+        const rows = await ctx.store.insights.listUnanswered(request.query.limit, request.query.status);
+        const bounds = localDayBounds(ctx.clock.now(), ctx.config.TZ, TREND_DAYS);
+        const trends = await ctx.store.insights.unansweredTrends(
+          rows.map((q) => q.id),
+          bounds,
+        );
+        return {
+          items: rows.map((q) => {
+            const sample = redactPersonalData(q.sample);
+            const suggestion = suggestionFor(ctx, sample);
+            return {
+              id: q.id,
+              sample,
+              count: q.count,
+              firstAskedAt: q.firstAskedAt,
+              lastAskedAt: q.lastAskedAt,
+              trend: trends.get(q.id) ?? [],
+              ...(suggestion ? { suggestion } : {}),
+              ...(q.handledHow && q.handledAt !== null
+                ? {
+                    handled: {
+                      how: q.handledHow as "example" | "draft" | "dismissed",
+                      ...(q.handledEntryId ? { entryId: q.handledEntryId } : {}),
+                      by: q.handledBy,
+                      at: q.handledAt,
+                    },
+                  }
+                : {}),
+            };
+          }),
+        };
+      },
+    );
+
+    const questionParams = z.object({ id: z.string().min(1).max(64) });
+    app.post(
+      "/insights/unanswered/:id/attach",
+      {
+        onRequest: editor,
+        schema: {
+          tags,
+          summary: "Add the question to an entry as a new example (a publish) and mark it handled",
+          security,
+          params: questionParams,
+          body: z.strictObject({ entryId: z.string().min(1).max(100) }),
+          response: { 200: z.object({ id: z.string(), version: z.number() }), ...errorResponses },
+        },
+      },
+      async (request) => attachQuestion(ctx, staffOf(request), request.params.id, request.body.entryId),
+    );
+
+    app.post(
+      "/insights/unanswered/:id/draft",
+      {
+        onRequest: editor,
+        schema: {
+          tags,
+          summary: "Start a draft of a new entry from the question and mark it handled",
+          security,
+          params: questionParams,
+          response: {
+            200: z.object({ id: z.string(), title: z.string(), content: z.record(z.string(), z.unknown()) }).passthrough(),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => draftFromQuestion(ctx, staffOf(request), request.params.id),
+    );
+
+    app.post(
+      "/insights/unanswered/:id/dismiss",
+      {
+        onRequest: editor,
+        schema: {
+          tags,
+          summary: "Not a real question: handled as dismissed",
+          security,
+          params: questionParams,
+          response: { 200: okSchema, ...errorResponses },
+        },
+      },
+      async (request) => {
+        await dismissQuestion(ctx, staffOf(request), request.params.id);
+        return { ok: true as const };
+      },
     );
 
     app.get(
