@@ -36,6 +36,8 @@ export interface BuildOptions {
   logger?: Logger;
   /** Skip background jobs (schedulers, dispatchers): tests drive them explicitly. */
   jobs?: boolean;
+  /** The folder of catalogue files synced at start-up (default: knowledge/). */
+  knowledgeDir?: string;
 }
 
 export interface BuiltApp {
@@ -54,7 +56,13 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   await checkSecretsMatch(store, secrets, clock.now());
   // knowledge/*.md brought into the database (it is authoritative once seeded), then the
   // published catalogue, rebuilt in every instance when staff publish.
-  const knowledge = await openKnowledge({ store, log, now: clock.now(), isConflict: (err) => err instanceof ConflictError });
+  const knowledge = await openKnowledge({
+    store,
+    log,
+    now: clock.now(),
+    isConflict: (err) => err instanceof ConflictError,
+    ...(options.knowledgeDir ? { dir: options.knowledgeDir } : {}),
+  });
   const flows = loadFlows(undefined, config.retention);
   const llm = llmOf(config, log);
   const dialog = await buildDialog({

@@ -5,6 +5,8 @@
  * styles of everything else stay byte for byte), so the git diff shows exactly what staff
  * changed. A new entry gets a new file in the usual layout.
  */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Document, isMap, isSeq, parseDocument, type YAMLMap, type YAMLSeq } from "yaml";
 import { contentOf, type EntryContent, stableJson } from "./content.ts";
 import { FRONT_MATTER, parseEntry } from "./load.ts";
@@ -149,4 +151,25 @@ export function exportEntry(published: EntryContent, existing: string | null): s
     // A file that no longer parses is replaced as a whole.
   }
   return `---\n${newFrontMatter(content)}---\n${body ? `\n${body}\n` : ""}`;
+}
+
+/**
+ * Writes the published entries into a knowledge folder (`<id>.md`), rewriting only files whose
+ * text changes. Returns the ids whose files were written.
+ */
+export function exportToDir(published: readonly EntryContent[], dir: string): { written: string[]; unchanged: number } {
+  const written: string[] = [];
+  let unchanged = 0;
+  for (const content of published) {
+    const file = join(dir, `${content.id}.md`);
+    const existing = existsSync(file) ? readFileSync(file, "utf8") : null;
+    const text = exportEntry(content, existing);
+    if (text === existing) {
+      unchanged++;
+      continue;
+    }
+    writeFileSync(file, text, "utf8");
+    written.push(content.id);
+  }
+  return { written, unchanged };
 }

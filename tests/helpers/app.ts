@@ -32,6 +32,8 @@ export interface TestAppOptions {
   now?: string | number;
   /** Capture the service's logs (tests that check what is logged). */
   logger?: Logger;
+  /** Sync the catalogue from this folder instead of knowledge/. */
+  knowledgeDir?: string;
 }
 
 /** A fresh service on its own database (SQLite file or PostgreSQL database), with a controllable clock. */
@@ -51,7 +53,13 @@ export async function createTestApp(env: Record<string, string> = {}, opts: Test
     DATA_DIR: env.DATA_DIR ?? dir,
   });
   const clock = new ManualClock(opts.now === undefined ? Date.now() : new Date(opts.now).getTime());
-  const built = await buildApp({ config, clock, jobs: false, ...(opts.logger ? { logger: opts.logger } : {}) });
+  const built = await buildApp({
+    config,
+    clock,
+    jobs: false,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.knowledgeDir ? { knowledgeDir: opts.knowledgeDir } : {}),
+  });
   await built.app.ready();
   const sql = sqlProbe(databaseUrl);
   return {
