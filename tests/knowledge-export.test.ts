@@ -119,6 +119,8 @@ describe("git stays a source", () => {
     expect((await versionsOf("legal.aid")).at(-1)).toEqual({ version: 2, action: "import" });
     const entry = await t.app.inject({ method: "GET", url: "/api/v1/staff/knowledge/legal.aid", headers: bearer(editor) });
     expect(entry.json().title).toBe("法律援助申请");
+    const audit = await t.sql.get<{ detail: string }>(`SELECT detail FROM "AuditLog" WHERE action = 'knowledge.import'`);
+    expect(audit?.detail).toContain("legal.aid");
   });
 
   it("keeps the staff version when both the file and staff changed an entry, and warns naming it", async () => {

@@ -99,6 +99,20 @@ export function planFileSync(
       result.set(file.id, file);
     } else plan.conflicts.push(file.id);
   }
+  // Changes from git are in the audit log too (not the first seed: that is the starting point).
+  const fromFiles = fresh ? [] : [...plan.created, ...plan.imported, ...plan.repaired];
+  if (fromFiles.length) {
+    plan.effects.push({
+      type: "audit.record",
+      entry: {
+        staffUserId: null,
+        username: null,
+        action: "knowledge.import",
+        targetType: "knowledge",
+        detail: `from knowledge/*.md: ${fromFiles.join(", ")}`.slice(0, 500),
+      },
+    });
+  }
   const fileIds = new Set(files.map((f) => f.id));
   plan.onlyStored = stored.map((s) => s.id).filter((id) => !fileIds.has(id));
   const problems = checkCatalogue([...result.values()], national);

@@ -63,6 +63,7 @@ export const auditActionLabels: Record<string, string> = {
   "knowledge.rollback": "恢复知识条目版本",
   "knowledge.reviewed": "确认知识条目已审核",
   "knowledge.create": "新建知识条目",
+  "knowledge.import": "从知识库文件导入",
   "knowledge.example": "未答问题加为示例",
   "knowledge.draft": "编辑知识条目草稿",
   "unanswered.dismiss": "忽略未答问题",
