@@ -72,6 +72,16 @@ describe("knowledge editor through the staff API", () => {
     expect(replies[0]!.sources?.[0]?.id).toBe(WAGE);
     expect((await entry(WAGE)).configurable.hotline!.value).toBeNull();
     expect((await t.say("r-after-preview", ASK_WAGE_PHONE)).replies[0]!.text).not.toContain(HOTLINE);
+    // A follow-up on the topic ("找谁") is previewed from the topic's entry.
+    const followUp = await call("POST", `/knowledge/${WAGE}/preview`, editor, {
+      question: "那打什么电话",
+      topic: WAGE,
+      changes: { configurable: { hotline: HOTLINE } },
+    });
+    const followed = (followUp.json() as { replies: { text: string; sources?: { id: string }[] }[] }).replies[0]!;
+    expect(followed.sources?.[0]?.id).toBe(WAGE);
+    expect(followed.text).toContain(HOTLINE);
+    expect((await call("POST", `/knowledge/${WAGE}/preview`, agent, { question: ASK_WAGE_PHONE })).statusCode).toBe(403);
 
     const res = await call("PATCH", `/knowledge/${WAGE}`, editor, { baseVersion: 1, configurable: { hotline: HOTLINE } });
     expect(res.statusCode).toBe(200);
