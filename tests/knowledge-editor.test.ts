@@ -89,6 +89,10 @@ describe("knowledge editor through the staff API", () => {
 
     const after = await t.say("r-after", ASK_WAGE_PHONE);
     expect(after.replies[0]!.text).toContain(HOTLINE);
+    // A general question about unpaid wages gets the local number too, with the national hotlines.
+    const general = (await t.say("r-general", "老板拖欠工资怎么办")).replies.map((r) => r.text).join("\n");
+    expect(general).toContain(HOTLINE);
+    expect(general).toContain("12333");
     const published = await entry(WAGE);
     expect(published.version).toBe(2);
     expect(published.configurable.hotline!.value).toBe(HOTLINE);
