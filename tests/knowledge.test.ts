@@ -160,6 +160,18 @@ describe("the catalogue", () => {
     expect(() => buildCatalogue(entries, [])).toThrow(CatalogueError);
   });
 
+  it("answers a question asked exactly as an example staff attached, even one that looked off-topic", () => {
+    const question = "小区的快递柜坏了找谁修";
+    expect(catalogue.understand(question).kind).not.toBe("answer");
+    const entries: Entry[] = catalogue.entries.map((e) => ({ ...e, examples: [...e.examples] }));
+    entries.find((e) => e.id === "community.new-villagers")!.examples.push(question);
+    const rebuilt = buildCatalogue(entries, [...catalogue.national.values()]);
+    for (const asked of [question, "小区的快递柜坏了，找谁修？"]) {
+      const u = rebuilt.understand(asked);
+      expect([asked, u.kind === "answer" ? u.hits[0]!.id : u.kind]).toEqual([asked, "community.new-villagers"]);
+    }
+  });
+
   it("answers every question of the outline with the right entry first", () => {
     for (const [id, , questions] of outline) {
       for (const q of questions) {

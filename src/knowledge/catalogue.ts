@@ -99,7 +99,10 @@ export class Catalogue {
   private readonly exampleOwner: number[];
   /** Scratch scores of the example index, all zero between queries (rank is synchronous). */
   private readonly exampleScores: Float64Array;
-  /** Normalised titles, so that a chosen option ("居住证签注（续签）") maps straight to its entry. */
+  /**
+   * Normalised titles, so that a chosen option ("居住证签注（续签）") maps straight to its entry;
+   * then normalised examples, so that a question asked exactly as an example does too.
+   */
   private readonly titles = new Map<string, number>();
   /** Each entry's title tokens with their idf, for the title-coverage bonus. */
   private readonly titleTokens: { token: string; idf: number }[][];
@@ -150,6 +153,15 @@ export class Catalogue {
     this.exampleScores = new Float64Array(exampleDocs.length);
     entries.forEach((e, i) => {
       this.titles.set(this.key(a.normalize(e.title)), i);
+    });
+    // An example asked word for word is answered by its entry, whatever else the message looks
+    // like (staff attach unanswered questions as examples: "快递柜坏了找谁" must then be answered,
+    // not declined as off-topic). A title wins over an example; the first entry over later ones.
+    entries.forEach((e, i) => {
+      for (const q of e.examples) {
+        const k = this.key(a.normalize(q));
+        if (k && !this.titles.has(k)) this.titles.set(k, i);
+      }
     });
     this.titleTokens = entries.map((e) =>
       [...new Set(a.tokens(e.title))].map((token) => ({ token, idf: this.entryIndex.idfOf(token) })),
