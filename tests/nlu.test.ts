@@ -249,6 +249,8 @@ describe("scope: Ningbo only, questions only", () => {
     expect(top("回安徽了，宁波交的社保咋转过去")).toBe("insurance.transfer");
     // A numeral is never a homophone typo.
     expect(normalize("重新建一份")).toContain("建一份");
+    // Nor is an everyday verb with its object (找人 is not 招人).
+    expect(normalize("可以找人帮忙吗")).toContain("找人");
   });
 
   it("converts Traditional script by characters, never rewriting mainland words", () => {

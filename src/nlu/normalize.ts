@@ -104,6 +104,11 @@ function wordReading(word: string): string {
 
 /** Numerals: never the typo in a homophone correction. */
 const NUMERALS = new Set("零〇一二两三四五六七八九十百千万");
+/**
+ * The everyday one-character verbs residents write (找, 办, 交, 带…): at the start of a word they
+ * are a verb with its object, not a typo — "找人问问" is not 招人 (but 签住 is 签注).
+ */
+const EVERYDAY_VERBS = new Set(pinyinSingles);
 
 interface TrieNode {
   next: Map<string, TrieNode>;
@@ -268,8 +273,8 @@ export class Normalizer {
           for (let k = 0; k < len; k++) {
             const ch = chars[i + k]!;
             if (ch === c.chars[k]) same++;
-            // A numeral is what the resident meant (建一份 is not 建议份).
-            else if (NUMERALS.has(ch) || readingOf(ch) !== c.readings[k]) {
+            // A numeral or an everyday verb is what the resident meant (建一份 is not 建议份).
+            else if (NUMERALS.has(ch) || (k === 0 && EVERYDAY_VERBS.has(ch)) || readingOf(ch) !== c.readings[k]) {
               sounds = false;
               break;
             }
