@@ -183,6 +183,26 @@ describe("the part a question asks", () => {
     expect(parts("失业金能拿多少 能领多久")).toEqual(["cost", "duration"]);
   });
 
+  it("reads who else may do it, whether it applies, which app, too late and someone to ask", () => {
+    expect(parts("叫我老婆去行不行")).toEqual(["eligibility"]);
+    expect(parts("房东能替我报吗")).toEqual(["eligibility"]);
+    expect(parts("要是社保没交满呢")).toEqual(["eligibility"]);
+    expect(parts("一定要有居住证才行吗")).toEqual(["eligibility"]);
+    expect(parts("用哪个软件")).toEqual(["online"]);
+    expect(parts("微信能弄吗")).toEqual(["online"]);
+    expect(parts("拖了一年多了还能告吗")).toEqual(["deadline"]);
+    expect(parts("要是没赶上会怎么样")).toEqual(["deadline"]);
+    expect(parts("有没有人可以咨询一下")).toEqual(["contact"]);
+    expect(parts("有专门负责的人吗")).toEqual(["contact"]);
+  });
+
+  it("keeps the circumstances and the clauses that only describe out of what may name a topic", () => {
+    expect(partsAsked("我上班没空，叫我老婆去行不行").subject).not.toContain("上班");
+    expect(partsAsked("如果是合同到期了单位不续签，也算吗").subject).toBe("");
+    expect(partsAsked("要带居住登记的回执吗").subject).not.toContain("居住登记");
+    expect(partsAsked("社保要带什么材料").subject).toContain("社保");
+  });
+
   it("takes a general question, or 这个呢, for the summary", () => {
     expect(parts("居住证怎么办")).toEqual([]);
     expect(partsAsked("这个呢").followUp).toBe(true);
