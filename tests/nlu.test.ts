@@ -223,9 +223,21 @@ describe("follow-ups and topics", () => {
     expect(inTopic("这个呢", ["permit.benefits"])).toEqual(["permit.benefits", [], true]);
   });
 
+  it("keeps a follow-up on the topic when another entry's words are only its circumstance or a detail the topic uses", () => {
+    expect(inTopic("没有劳动合同能办吗", ["permit.application"])).toEqual(["permit.application", ["eligibility"], true]);
+    expect(inTopic("房东能替我报吗", ["residence.registration"])).toEqual(["residence.registration", ["eligibility"], true]);
+    expect(inTopic("离职多久不去领就作废了", ["insurance.unemployment"])).toEqual(["insurance.unemployment", ["deadline"], true]);
+  });
+
+  it("answers a short question that names nothing from the one topic", () => {
+    expect(inTopic("办好了会通知我吗", ["permit.application"])).toEqual(["permit.application", [], true]);
+    expect(catalogue.understandInContext("办好了会通知我吗", undefined).kind).toBe("unknown");
+  });
+
   it("lets a message that names another topic replace it", () => {
     expect(inTopic("那签注呢", ["permit.application"])).toEqual(["permit.endorsement", [], false]);
     expect(inTopic("社保要带什么", ["permit.application"])).toEqual(["insurance.enrollment", ["prepare"], false]);
+    expect(inTopic("跟邻居因为扔垃圾吵起来了 谁能来调解", ["civility.conduct"])[0]).toBe("community.dispute-mediation");
   });
 
   it("asks back when a follow-up fits two recent topics, and asks for a topic when there is none", () => {

@@ -69,7 +69,7 @@ const SECOND_QUESTION = /[?？!！；;]+|还有|另外|顺便问?一?下?|再问
  * A clause that asks or requests something. In a message of several clauses, the others
  * ("她在家带孩子", "儿子帮我打的字") are context: their words count for less than the request's.
  */
-const ASKING = /吗|么|呢|怎|如何|哪|什么|多少|多久|几|能不能|可不可以|要不要|是不是|有没有|想|要|办|申请|请问|[?？]/;
+const ASKING = /吗|么|呢|怎|如何|哪|谁|什么|多少|多久|几|能不能|可不可以|要不要|是不是|有没有|想|要|办|申请|请问|[?？]/;
 /** A domain word this rare (idf; 居住证 ≈ 0.4, 社保 ≈ 1.8) names a topic on its own. */
 const FIRM_TOPIC_IDF = 1.5;
 /** Weight of the words that ask for a part, next to words that name the topic. */
@@ -81,6 +81,12 @@ const CONTEXT_WEIGHT = 0.4;
  * share of the best entry for them ("投诉" after 欠薪求助 stays on it; "那签注呢" moves on).
  */
 const TOPIC_PRIOR = 0.6;
+/** A message at most this long (normalised) that asks something and names no topic continues the topic. */
+const ELLIPTICAL_LENGTH = 20;
+/** What makes a message a question. */
+const QUESTION_WORDS = /[吗嘛么呢？?]|[不没][。！!\s]*$|怎|什么|啥|哪|谁|多少|几|能不能|可不可以|是不是|有没有|行不行|要不要/;
+/** A follow-up word the topic's entry also uses names another topic only when it covers this share of that entry's title. */
+const TITLE_NAMED = 0.4;
 
 /**
  * The indexed catalogue: a pure function of validated entries and national facts, so staff can
@@ -208,13 +214,20 @@ export class Catalogue {
       const pending = topic.pending.filter((p): p is PartKey => p !== "summary");
       return { ...base, parts: pending, fromTopic: topicEntries.some((e) => e.id === base.hits[0]!.id) };
     }
-    if (!asked.followUp) return base;
+    // A short question that names nothing the catalogue knows ("可以找人帮忙办吗", "医生在吗")
+    // continues the conversation's one topic: in a conversation, what is left unsaid is the topic.
+    const elliptical =
+      base.kind === "unknown" &&
+      topicEntries.length === 1 &&
+      this.read(text).normalized.length <= ELLIPTICAL_LENGTH &&
+      QUESTION_WORDS.test(text);
+    if (!asked.followUp && !elliptical) return base;
     if (!topicEntries.length) {
       return base.kind === "unknown" && asked.parts.length && !this.namesTopic(asked.rest)
         ? { kind: "need_topic", parts: asked.parts }
         : base;
     }
-    if (this.namesOtherTopic(asked.rest, topicEntries)) return base;
+    if (this.namesOtherTopic(asked.subject, topicEntries)) return base;
     if (topicEntries.length > 1) {
       return { kind: "clarify_topic", candidates: topicEntries, parts: asked.parts.length ? asked.parts : ["summary"] };
     }
@@ -244,7 +257,15 @@ export class Catalogue {
     const best = hits[0]!;
     if (topic.some((e) => e.id === best.id)) return false;
     const onTopic = hits.find((h) => topic.some((e) => e.id === h.id))?.score ?? 0;
-    return onTopic < TOPIC_PRIOR * best.score;
+    if (onTopic >= TOPIC_PRIOR * best.score) return false;
+    // A word the topic's own entry uses is a detail of the topic ("离职多久不去领就作废了" after
+    // 失业保险: how one left the job matters to it), unless it names the other entry's title
+    // ("社保要带什么" after 居住证申领, which mentions 社保 in passing).
+    const own = topic.map((e) => this.entries.indexOf(e));
+    const foreign = [...tokens].some(
+      ([t, w]) => w === 1 && this.anchors.has(t) && !own.some((i) => this.entryIndex.contains(i, t)),
+    );
+    return foreign || this.titleCoverage(this.entries.indexOf(best.entry), tokens) >= TITLE_NAMED;
   }
 
   private understandUncached(text: string): Understanding {
@@ -375,6 +396,13 @@ export class Catalogue {
     return top.score >= (this.isAnchored(tokens) ? min : Math.max(min, MIN_SCORE_UNANCHORED));
   }
 
+  /** How much of entry i's title the tokens cover, by idf (0–1). */
+  private titleCoverage(i: number, tokens: WeightedTokens): number {
+    let covered = 0;
+    for (const t of this.titleTokens[i]!) covered += (tokens.get(t.token) ?? 0) * t.idf;
+    return this.titleIdf[i]! > 0 ? covered / this.titleIdf[i]! : 0;
+  }
+
   /** Ranks all matching entries for weighted query tokens; the normalised text enables the exact-title shortcut. */
   rank(tokens: WeightedTokens, normalized?: string): SearchHit[] {
     if (normalized !== undefined) {
@@ -398,9 +426,7 @@ export class Catalogue {
     const hits: SearchHit[] = [];
     this.entries.forEach((e, i) => {
       if (scores[i]! <= 0) return;
-      let covered = 0;
-      for (const t of this.titleTokens[i]!) covered += (tokens.get(t.token) ?? 0) * t.idf;
-      const coverage = this.titleIdf[i]! > 0 ? covered / this.titleIdf[i]! : 0;
+      const coverage = this.titleCoverage(i, tokens);
       const score = scores[i]! + EXAMPLE_WEIGHT * bestExample[i]! + TITLE_BONUS * coverage;
       hits.push({ id: e.id, title: e.title, score, entry: e });
     });
