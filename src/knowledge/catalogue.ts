@@ -85,6 +85,11 @@ const TOPIC_PRIOR = 0.6;
 const ELLIPTICAL_LENGTH = 20;
 /** What makes a message a question. */
 const QUESTION_WORDS = /[吗嘛么呢？?]|[不没][。！!\s]*$|怎|什么|啥|哪|谁|多少|几|能不能|可不可以|是不是|有没有|行不行|要不要/;
+/**
+ * "为什么一定要身份证号": a reason is asked for, which no part of an entry gives — such a question
+ * is not continued from the topic on length alone (staff see it among the unanswered).
+ */
+const WHY = /为什么|为啥|凭什么|干嘛要|干吗要|why/;
 /** A follow-up word the topic's entry also uses names another topic only when it covers this share of that entry's title. */
 const TITLE_NAMED = 0.4;
 
@@ -220,7 +225,8 @@ export class Catalogue {
       base.kind === "unknown" &&
       topicEntries.length === 1 &&
       this.read(text).normalized.length <= ELLIPTICAL_LENGTH &&
-      QUESTION_WORDS.test(text);
+      QUESTION_WORDS.test(text) &&
+      !WHY.test(text);
     if (!asked.followUp && !elliptical) return base;
     if (!topicEntries.length) {
       return base.kind === "unknown" && asked.parts.length && !this.namesTopic(asked.rest)
