@@ -260,6 +260,10 @@ describe("scope: Ningbo only, questions only", () => {
     expect(otherCityOf("在杭州交的社保能转到宁波吗")).toBeNull();
     expect(otherCityOf("社保转回四川怎么办")).toBeNull();
     expect(otherCityOf("中山东路的派出所在哪")).toBeNull();
+    // Ningbo named as context or for comparison: the clause that asks names the other city.
+    expect(otherCityOf("温州的公租房跟宁波比怎么样 温州那边怎么申请")).toBe("温州");
+    expect(otherCityOf("我在宁波打工，想问一下九江那边的医保怎么交")).toBe("九江");
+    expect(otherCityOf("我是九江人，在宁波打工，医保怎么交")).toBeNull();
   });
 
   it("recognises tasks that are not questions about living in Ningbo", () => {
