@@ -278,6 +278,8 @@ describe("scope: Ningbo only, questions only", () => {
     expect(top("想给老婆也办一个居住证 她在家带孩子")).toBe("permit.application");
     expect(top("儿子帮我打的字，积分怎么申请")).toBe("points.application");
     expect(top("how to get residence permit")).toBe("permit.application");
+    // A closing question that names nothing asks about the nearest topic named before it.
+    expect(top("我在宁波打工 孩子下学期想上初中 学校说要先有居住证 我现在还没办 咋办理")).toBe("permit.application");
   });
 
   it("reads dialect function words and moving verbs the general way", () => {
