@@ -289,6 +289,9 @@ describe("scope: Ningbo only, questions only", () => {
     expect(normalize("重新建一份")).toContain("建一份");
     // Nor is an everyday verb with its object (找人 is not 招人).
     expect(normalize("可以找人帮忙吗")).toContain("找人");
+    // Nor a verb after a postposition of place (手机上办 is not 上班).
+    expect(normalize("公积金能在手机上办吗")).not.toContain("上班");
+    expect(normalize("from shenzhen to ningbo")).toContain("深圳");
   });
 
   it("converts Traditional script by characters, never rewriting mainland words", () => {

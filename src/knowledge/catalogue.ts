@@ -346,13 +346,25 @@ export class Catalogue {
     if (/[a-z]/i.test(text) || !Number.isFinite(whole[0]?.score ?? 0)) return { tokens: plain, whole };
     const clauses = normalized
       .split(/[，,。；;：:]+/)
-      // A space ends a clause only between sentences ("…办一个居住证 她在家带孩子"), not between keywords ("居住证 签注 在哪里办").
+      // A space ends a clause only between sentences ("…办一个居住证 她在家带孩子"), not between
+      // keywords ("居住证 签注 在哪里办"); a short question may end them ("…我还没有 怎么申请").
       .flatMap((c) => {
         const pieces = c.split(/\s+/).filter(Boolean);
-        return pieces.every((p) => p.length >= 5) ? pieces : [c];
+        const last = pieces[pieces.length - 1] ?? "";
+        return pieces.slice(0, -1).every((p) => p.length >= 5) && (last.length >= 5 || QUESTION_WORDS.test(last)) ? pieces : [c];
       })
       .filter(Boolean);
-    const asking = clauses.filter((c) => ASKING.test(c));
+    let asking = clauses.filter((c) => ASKING.test(c));
+    // The question the message ends with names no topic ("…听说要居住证 我到现在还没有 怎么申请"):
+    // it asks about the nearest topic named before it, and that clause is the request with it.
+    const last = clauses[clauses.length - 1] ?? "";
+    if (clauses.length > 2 && QUESTION_WORDS.test(last) && !this.isAnchored(this.analyzer.queryTokens(last))) {
+      const named = clauses
+        .slice(0, -1)
+        .reverse()
+        .find((c) => this.isAnchored(this.analyzer.queryTokens(c)));
+      if (named) asking = [named, last];
+    }
     if (clauses.length < 2 || !asking.length || asking.length === clauses.length) return { tokens: plain, whole };
     // The request's words, found in the asking clauses' text (no second segmentation); a word
     // the text does not contain (an expansion such as 转移) goes with the request.
