@@ -278,6 +278,9 @@ describe("scope: Ningbo only, questions only", () => {
     expect(top("想给老婆也办一个居住证 她在家带孩子")).toBe("permit.application");
     expect(top("儿子帮我打的字，积分怎么申请")).toBe("points.application");
     expect(top("how to get residence permit")).toBe("permit.application");
+    // Moving what one has is a transfer; moving oneself is not.
+    expect(top("can I move my social insurance from Wuhan to Ningbo")).toBe("insurance.transfer");
+    expect(top("I want to move my family to Ningbo, can my kid go to school here")).toBe("education.compulsory");
     // A closing question that names nothing asks about the nearest topic named before it.
     expect(top("我在宁波打工 孩子下学期想上初中 学校说要先有居住证 我现在还没办 咋办理")).toBe("permit.application");
   });

@@ -522,6 +522,9 @@ export const english: Readonly<Record<string, string>> = {
   pension: "养老保险 社保",
   "medical insurance": "医保 社保",
   transfer: "转移",
+  // Moving a thing one has (a record, an account) is transferring it; moving oneself is not.
+  "move my": "转移",
+  "moving my": "转移",
   hometown: "老家",
   injury: "工伤",
   injured: "工伤 受伤",
