@@ -194,6 +194,7 @@ describe("the part a question asks", () => {
     expect(parts("要是没赶上会怎么样")).toEqual(["deadline"]);
     expect(parts("有没有人可以咨询一下")).toEqual(["contact"]);
     expect(parts("有专门负责的人吗")).toEqual(["contact"]);
+    expect(parts("体检去社区医院还是大医院")).toEqual(["where"]);
   });
 
   it("keeps the circumstances and the clauses that only describe out of what may name a topic", () => {
@@ -201,6 +202,7 @@ describe("the part a question asks", () => {
     expect(partsAsked("如果是合同到期了单位不续签，也算吗").subject).toBe("");
     expect(partsAsked("要带居住登记的回执吗").subject).not.toContain("居住登记");
     expect(partsAsked("社保要带什么材料").subject).toContain("社保");
+    expect(partsAsked("没交社保的人也能参加吗").subject).not.toContain("社保");
   });
 
   it("takes a general question, or 这个呢, for the summary", () => {
@@ -236,6 +238,8 @@ describe("follow-ups and topics", () => {
 
   it("lets a message that names another topic replace it", () => {
     expect(inTopic("那签注呢", ["permit.application"])).toEqual(["permit.endorsement", [], false]);
+    // Opening by turning to something else: a new question when it names a topic.
+    expect(inTopic("另外 社保转到老家去要怎么弄", ["insurance.unemployment"])[0]).toBe("insurance.transfer");
     expect(inTopic("社保要带什么", ["permit.application"])).toEqual(["insurance.enrollment", ["prepare"], false]);
     expect(inTopic("跟邻居因为扔垃圾吵起来了 谁能来调解", ["civility.conduct"])[0]).toBe("community.dispute-mediation");
   });

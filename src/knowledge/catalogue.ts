@@ -85,6 +85,8 @@ const TOPIC_PRIOR = 0.6;
 const ELLIPTICAL_LENGTH = 20;
 /** What makes a message a question. */
 const QUESTION_WORDS = /[吗嘛么呢？?]|[不没][。！!\s]*$|怎|什么|啥|哪|谁|多少|几|能不能|可不可以|是不是|有没有|行不行|要不要/;
+/** Words that open a message by turning to something else. */
+const SHIFT = /^(?:对了|另外|还有(?:个|一个)?|顺便问?一?下?|再问一?下?|还想问一?下?|换个问题|by the way|also)[，,。.\s]*/i;
 /**
  * "为什么一定要身份证号": a reason is asked for, which no part of an entry gives — such a question
  * is not continued from the topic on length alone (staff see it among the unanswered).
@@ -228,6 +230,15 @@ export class Catalogue {
       QUESTION_WORDS.test(text) &&
       !WHY.test(text);
     if (!asked.followUp && !elliptical) return base;
+    // "对了 社保从老家转过来咋弄": a message that opens by turning to something else is a new
+    // question when it names a topic on its own.
+    if (
+      SHIFT.test(this.read(text).normalized) &&
+      base.kind === "answer" &&
+      !topicEntries.some((e) => e.id === base.hits[0]!.id)
+    ) {
+      return base;
+    }
     if (!topicEntries.length) {
       return base.kind === "unknown" && asked.parts.length && !this.namesTopic(asked.rest)
         ? { kind: "need_topic", parts: asked.parts }
