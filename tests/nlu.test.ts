@@ -125,6 +125,7 @@ describe("retrieval and scope", () => {
     expect(top("被机器夹了手，厂里不认")).toBe("insurance.work-injury");
     expect(top("jifen luohu")).toBe("points.hukou");
     expect(top("How can I get vaccines for my kid?")).toBe("health.immunization");
+    expect(top("what sports facilities can I use")).toBe("culture.facilities");
     expect(top("居住证有什么用")).toBe("permit.benefits");
   });
 

@@ -570,6 +570,12 @@ export const english: Readonly<Record<string, string>> = {
   stadium: "体育馆",
   "sports center": "体育馆",
   "sports centre": "体育馆",
+  // The words of the entries' titles, so an English question can name them (公共文化体育设施).
+  sports: "体育",
+  sport: "体育",
+  facilities: "设施",
+  facility: "设施",
+  cultural: "文化",
   museum: "博物馆",
   volunteer: "志愿者",
   volunteering: "志愿服务",
