@@ -125,6 +125,7 @@ describe("retrieval and scope", () => {
     expect(top("被机器夹了手，厂里不认")).toBe("insurance.work-injury");
     expect(top("jifen luohu")).toBe("points.hukou");
     expect(top("How can I get vaccines for my kid?")).toBe("health.immunization");
+    expect(top("what sports facilities can I use")).toBe("culture.facilities");
     expect(top("居住证有什么用")).toBe("permit.benefits");
   });
 
@@ -183,6 +184,28 @@ describe("the part a question asks", () => {
     expect(parts("失业金能拿多少 能领多久")).toEqual(["cost", "duration"]);
   });
 
+  it("reads who else may do it, whether it applies, which app, too late and someone to ask", () => {
+    expect(parts("叫我老婆去行不行")).toEqual(["eligibility"]);
+    expect(parts("房东能替我报吗")).toEqual(["eligibility"]);
+    expect(parts("要是社保没交满呢")).toEqual(["eligibility"]);
+    expect(parts("一定要有居住证才行吗")).toEqual(["eligibility"]);
+    expect(parts("用哪个软件")).toEqual(["online"]);
+    expect(parts("微信能弄吗")).toEqual(["online"]);
+    expect(parts("拖了一年多了还能告吗")).toEqual(["deadline"]);
+    expect(parts("要是没赶上会怎么样")).toEqual(["deadline"]);
+    expect(parts("有没有人可以咨询一下")).toEqual(["contact"]);
+    expect(parts("有专门负责的人吗")).toEqual(["contact"]);
+    expect(parts("体检去社区医院还是大医院")).toEqual(["where"]);
+  });
+
+  it("keeps the circumstances and the clauses that only describe out of what may name a topic", () => {
+    expect(partsAsked("我上班没空，叫我老婆去行不行").subject).not.toContain("上班");
+    expect(partsAsked("如果是合同到期了单位不续签，也算吗").subject).toBe("");
+    expect(partsAsked("要带居住登记的回执吗").subject).not.toContain("居住登记");
+    expect(partsAsked("社保要带什么材料").subject).toContain("社保");
+    expect(partsAsked("没交社保的人也能参加吗").subject).not.toContain("社保");
+  });
+
   it("takes a general question, or 这个呢, for the summary", () => {
     expect(parts("居住证怎么办")).toEqual([]);
     expect(partsAsked("这个呢").followUp).toBe(true);
@@ -203,9 +226,23 @@ describe("follow-ups and topics", () => {
     expect(inTopic("这个呢", ["permit.benefits"])).toEqual(["permit.benefits", [], true]);
   });
 
+  it("keeps a follow-up on the topic when another entry's words are only its circumstance or a detail the topic uses", () => {
+    expect(inTopic("没有劳动合同能办吗", ["permit.application"])).toEqual(["permit.application", ["eligibility"], true]);
+    expect(inTopic("房东能替我报吗", ["residence.registration"])).toEqual(["residence.registration", ["eligibility"], true]);
+    expect(inTopic("离职多久不去领就作废了", ["insurance.unemployment"])).toEqual(["insurance.unemployment", ["deadline"], true]);
+  });
+
+  it("answers a short question that names nothing from the one topic", () => {
+    expect(inTopic("办好了会通知我吗", ["permit.application"])).toEqual(["permit.application", [], true]);
+    expect(catalogue.understandInContext("办好了会通知我吗", undefined).kind).toBe("unknown");
+  });
+
   it("lets a message that names another topic replace it", () => {
     expect(inTopic("那签注呢", ["permit.application"])).toEqual(["permit.endorsement", [], false]);
+    // Opening by turning to something else: a new question when it names a topic.
+    expect(inTopic("另外 社保转到老家去要怎么弄", ["insurance.unemployment"])[0]).toBe("insurance.transfer");
     expect(inTopic("社保要带什么", ["permit.application"])).toEqual(["insurance.enrollment", ["prepare"], false]);
+    expect(inTopic("跟邻居因为扔垃圾吵起来了 谁能来调解", ["civility.conduct"])[0]).toBe("community.dispute-mediation");
   });
 
   it("asks back when a follow-up fits two recent topics, and asks for a topic when there is none", () => {
@@ -228,6 +265,10 @@ describe("scope: Ningbo only, questions only", () => {
     expect(otherCityOf("在杭州交的社保能转到宁波吗")).toBeNull();
     expect(otherCityOf("社保转回四川怎么办")).toBeNull();
     expect(otherCityOf("中山东路的派出所在哪")).toBeNull();
+    // Ningbo named as context or for comparison: the clause that asks names the other city.
+    expect(otherCityOf("温州的公租房跟宁波比怎么样 温州那边怎么申请")).toBe("温州");
+    expect(otherCityOf("我在宁波打工，想问一下九江那边的医保怎么交")).toBe("九江");
+    expect(otherCityOf("我是九江人，在宁波打工，医保怎么交")).toBeNull();
   });
 
   it("recognises tasks that are not questions about living in Ningbo", () => {
@@ -242,6 +283,11 @@ describe("scope: Ningbo only, questions only", () => {
     expect(top("想给老婆也办一个居住证 她在家带孩子")).toBe("permit.application");
     expect(top("儿子帮我打的字，积分怎么申请")).toBe("points.application");
     expect(top("how to get residence permit")).toBe("permit.application");
+    // Moving what one has is a transfer; moving oneself is not.
+    expect(top("can I move my social insurance from Wuhan to Ningbo")).toBe("insurance.transfer");
+    expect(top("I want to move my family to Ningbo, can my kid go to school here")).toBe("education.compulsory");
+    // A closing question that names nothing asks about the nearest topic named before it.
+    expect(top("我在宁波打工 孩子下学期想上初中 学校说要先有居住证 我现在还没办 咋办理")).toBe("permit.application");
   });
 
   it("reads dialect function words and moving verbs the general way", () => {
@@ -249,6 +295,11 @@ describe("scope: Ningbo only, questions only", () => {
     expect(top("回安徽了，宁波交的社保咋转过去")).toBe("insurance.transfer");
     // A numeral is never a homophone typo.
     expect(normalize("重新建一份")).toContain("建一份");
+    // Nor is an everyday verb with its object (找人 is not 招人).
+    expect(normalize("可以找人帮忙吗")).toContain("找人");
+    // Nor a verb after a postposition of place (手机上办 is not 上班).
+    expect(normalize("公积金能在手机上办吗")).not.toContain("上班");
+    expect(normalize("from shenzhen to ningbo")).toContain("深圳");
   });
 
   it("converts Traditional script by characters, never rewriting mainland words", () => {

@@ -103,7 +103,14 @@ export async function digress(
 
   // Inside a flow its own attempt counter decides when to offer a person, so an unanswered
   // question midway does not count towards the "misunderstood twice → staff" rule.
-  const asked = { ...turn.state, choices: undefined, misunderstood: 0 };
+  // The flow is what the conversation is about now: a follow-up that names no topic ("可以让别人
+  // 代签吗" while consent is asked for 签注) is answered from the entry the flow rests on, unless
+  // a question asked midway has set a topic since the flow started.
+  const topic =
+    turn.state.topic && turn.state.topic.at >= flow.startedAt
+      ? turn.state.topic
+      : { entries: [def.cites], parts: [], at: turn.now };
+  const asked = { ...turn.state, choices: undefined, misunderstood: 0, topic };
   const inner = await dialog.respondTo({ ...turn, state: asked, [NESTED]: true } as DialogTurn, "flows");
   const kept: FlowState = { ...flow, updatedAt: turn.now };
   if (inner.status === "escalated" || inner.status === "staff") {

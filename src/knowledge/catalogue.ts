@@ -69,7 +69,7 @@ const SECOND_QUESTION = /[?？!！；;]+|还有|另外|顺便问?一?下?|再问
  * A clause that asks or requests something. In a message of several clauses, the others
  * ("她在家带孩子", "儿子帮我打的字") are context: their words count for less than the request's.
  */
-const ASKING = /吗|么|呢|怎|如何|哪|什么|多少|多久|几|能不能|可不可以|要不要|是不是|有没有|想|要|办|申请|请问|[?？]/;
+const ASKING = /吗|么|呢|怎|如何|哪|谁|什么|多少|多久|几|能不能|可不可以|要不要|是不是|有没有|想|要|办|申请|请问|[?？]/;
 /** A domain word this rare (idf; 居住证 ≈ 0.4, 社保 ≈ 1.8) names a topic on its own. */
 const FIRM_TOPIC_IDF = 1.5;
 /** Weight of the words that ask for a part, next to words that name the topic. */
@@ -81,6 +81,19 @@ const CONTEXT_WEIGHT = 0.4;
  * share of the best entry for them ("投诉" after 欠薪求助 stays on it; "那签注呢" moves on).
  */
 const TOPIC_PRIOR = 0.6;
+/** A message at most this long (normalised) that asks something and names no topic continues the topic. */
+const ELLIPTICAL_LENGTH = 20;
+/** What makes a message a question. */
+const QUESTION_WORDS = /[吗嘛么呢？?]|[不没][。！!\s]*$|怎|什么|啥|哪|谁|多少|几|能不能|可不可以|是不是|有没有|行不行|要不要/;
+/** Words that open a message by turning to something else. */
+const SHIFT = /^(?:对了|另外|还有(?:个|一个)?|顺便问?一?下?|再问一?下?|还想问一?下?|换个问题|by the way|also)[，,。.\s]*/i;
+/**
+ * "为什么一定要身份证号": a reason is asked for, which no part of an entry gives — such a question
+ * is not continued from the topic on length alone (staff see it among the unanswered).
+ */
+const WHY = /为什么|为啥|凭什么|干嘛要|干吗要|why/;
+/** A follow-up word the topic's entry also uses names another topic only when it covers this share of that entry's title. */
+const TITLE_NAMED = 0.4;
 
 /**
  * The indexed catalogue: a pure function of validated entries and national facts, so staff can
@@ -220,13 +233,30 @@ export class Catalogue {
       const pending = topic.pending.filter((p): p is PartKey => p !== "summary");
       return { ...base, parts: pending, fromTopic: topicEntries.some((e) => e.id === base.hits[0]!.id) };
     }
-    if (!asked.followUp) return base;
+    // A short question that names nothing the catalogue knows ("可以找人帮忙办吗", "医生在吗")
+    // continues the conversation's one topic: in a conversation, what is left unsaid is the topic.
+    const elliptical =
+      base.kind === "unknown" &&
+      topicEntries.length === 1 &&
+      this.read(text).normalized.length <= ELLIPTICAL_LENGTH &&
+      QUESTION_WORDS.test(text) &&
+      !WHY.test(text);
+    if (!asked.followUp && !elliptical) return base;
+    // "对了 社保从老家转过来咋弄": a message that opens by turning to something else is a new
+    // question when it names a topic on its own.
+    if (
+      SHIFT.test(this.read(text).normalized) &&
+      base.kind === "answer" &&
+      !topicEntries.some((e) => e.id === base.hits[0]!.id)
+    ) {
+      return base;
+    }
     if (!topicEntries.length) {
       return base.kind === "unknown" && asked.parts.length && !this.namesTopic(asked.rest)
         ? { kind: "need_topic", parts: asked.parts }
         : base;
     }
-    if (this.namesOtherTopic(asked.rest, topicEntries)) return base;
+    if (this.namesOtherTopic(asked.subject, topicEntries)) return base;
     if (topicEntries.length > 1) {
       return { kind: "clarify_topic", candidates: topicEntries, parts: asked.parts.length ? asked.parts : ["summary"] };
     }
@@ -256,7 +286,15 @@ export class Catalogue {
     const best = hits[0]!;
     if (topic.some((e) => e.id === best.id)) return false;
     const onTopic = hits.find((h) => topic.some((e) => e.id === h.id))?.score ?? 0;
-    return onTopic < TOPIC_PRIOR * best.score;
+    if (onTopic >= TOPIC_PRIOR * best.score) return false;
+    // A word the topic's own entry uses is a detail of the topic ("离职多久不去领就作废了" after
+    // 失业保险: how one left the job matters to it), unless it names the other entry's title
+    // ("社保要带什么" after 居住证申领, which mentions 社保 in passing).
+    const own = topic.map((e) => this.entries.indexOf(e));
+    const foreign = [...tokens].some(
+      ([t, w]) => w === 1 && this.anchors.has(t) && !own.some((i) => this.entryIndex.contains(i, t)),
+    );
+    return foreign || this.titleCoverage(this.entries.indexOf(best.entry), tokens) >= TITLE_NAMED;
   }
 
   private understandUncached(text: string): Understanding {
@@ -331,13 +369,25 @@ export class Catalogue {
     if (/[a-z]/i.test(text) || !Number.isFinite(whole[0]?.score ?? 0)) return { tokens: plain, whole };
     const clauses = normalized
       .split(/[，,。；;：:]+/)
-      // A space ends a clause only between sentences ("…办一个居住证 她在家带孩子"), not between keywords ("居住证 签注 在哪里办").
+      // A space ends a clause only between sentences ("…办一个居住证 她在家带孩子"), not between
+      // keywords ("居住证 签注 在哪里办"); a short question may end them ("…我还没有 怎么申请").
       .flatMap((c) => {
         const pieces = c.split(/\s+/).filter(Boolean);
-        return pieces.every((p) => p.length >= 5) ? pieces : [c];
+        const last = pieces[pieces.length - 1] ?? "";
+        return pieces.slice(0, -1).every((p) => p.length >= 5) && (last.length >= 5 || QUESTION_WORDS.test(last)) ? pieces : [c];
       })
       .filter(Boolean);
-    const asking = clauses.filter((c) => ASKING.test(c));
+    let asking = clauses.filter((c) => ASKING.test(c));
+    // The question the message ends with names no topic ("…听说要居住证 我到现在还没有 怎么申请"):
+    // it asks about the nearest topic named before it, and that clause is the request with it.
+    const last = clauses[clauses.length - 1] ?? "";
+    if (clauses.length > 2 && QUESTION_WORDS.test(last) && !this.isAnchored(this.analyzer.queryTokens(last))) {
+      const named = clauses
+        .slice(0, -1)
+        .reverse()
+        .find((c) => this.isAnchored(this.analyzer.queryTokens(c)));
+      if (named) asking = [named, last];
+    }
     if (clauses.length < 2 || !asking.length || asking.length === clauses.length) return { tokens: plain, whole };
     // The request's words, found in the asking clauses' text (no second segmentation); a word
     // the text does not contain (an expansion such as 转移) goes with the request.
@@ -387,6 +437,13 @@ export class Catalogue {
     return top.score >= (this.isAnchored(tokens) ? min : Math.max(min, MIN_SCORE_UNANCHORED));
   }
 
+  /** How much of entry i's title the tokens cover, by idf (0–1). */
+  private titleCoverage(i: number, tokens: WeightedTokens): number {
+    let covered = 0;
+    for (const t of this.titleTokens[i]!) covered += (tokens.get(t.token) ?? 0) * t.idf;
+    return this.titleIdf[i]! > 0 ? covered / this.titleIdf[i]! : 0;
+  }
+
   /** Ranks all matching entries for weighted query tokens; the normalised text enables the exact-title shortcut. */
   rank(tokens: WeightedTokens, normalized?: string): SearchHit[] {
     if (normalized !== undefined) {
@@ -410,9 +467,7 @@ export class Catalogue {
     const hits: SearchHit[] = [];
     this.entries.forEach((e, i) => {
       if (scores[i]! <= 0) return;
-      let covered = 0;
-      for (const t of this.titleTokens[i]!) covered += (tokens.get(t.token) ?? 0) * t.idf;
-      const coverage = this.titleIdf[i]! > 0 ? covered / this.titleIdf[i]! : 0;
+      const coverage = this.titleCoverage(i, tokens);
       const score = scores[i]! + EXAMPLE_WEIGHT * bestExample[i]! + TITLE_BONUS * coverage;
       hits.push({ id: e.id, title: e.title, score, entry: e });
     });

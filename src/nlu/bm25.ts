@@ -59,6 +59,11 @@ export class Bm25Index {
     return this.postings.has(token);
   }
 
+  /** True when document `doc` (its index) contains the token. */
+  contains(doc: number, token: string): boolean {
+    return this.postings.get(token)?.some((p) => p.doc === doc) ?? false;
+  }
+
   /** Scores per document index for query tokens, each with a weight (1 for a whole word). */
   scores(tokens: ReadonlyMap<string, number>): Float64Array {
     const out = new Float64Array(this.ids.length);

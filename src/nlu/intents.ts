@@ -186,7 +186,25 @@ const TRANSFER = /转移|转入|转出|转回|转到|转过|转来|转走|转社
  */
 export function otherCityOf(text: string): string | null {
   const t = basicNormalize(text).replace(latinPlaces, (m) => otherPlacesLatin[m] ?? m);
-  if (ningboPlaces.some((p) => t.includes(p)) || TRANSFER.test(t)) return null;
+  if (TRANSFER.test(t)) return null;
+  const namesNingbo = (s: string) => ningboPlaces.some((p) => s.includes(p));
+  if (!namesNingbo(t)) return placeAskedAbout(t);
+  // Ningbo named as the resident's context ("我在宁波上班") or to compare with ("跟宁波一样吗"):
+  // the question is still about the other city when a clause that asks names it, and not Ningbo
+  // ("…台州那边到底怎么分", "想问问阜阳那边的新农合怎么交").
+  for (const clause of t.split(CLAUSE)) {
+    if (!QUESTION.test(clause) || namesNingbo(clause)) continue;
+    const place = placeAskedAbout(clause);
+    if (place) return place;
+  }
+  return null;
+}
+
+/** Where a message's clauses end (a space too: residents type sentences apart with one). */
+const CLAUSE = /[，,。；;？?！!\s]+/;
+
+/** The first other place a text names that is not only the resident's origin or a street. */
+function placeAskedAbout(t: string): string | null {
   for (const m of t.matchAll(PLACE)) {
     const at = m.index ?? 0;
     // 中山东路, 北京路: a street in Ningbo named after a place.

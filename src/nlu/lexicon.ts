@@ -522,6 +522,9 @@ export const english: Readonly<Record<string, string>> = {
   pension: "养老保险 社保",
   "medical insurance": "医保 社保",
   transfer: "转移",
+  // Moving a thing one has (a record, an account) is transferring it; moving oneself is not.
+  "move my": "转移",
+  "moving my": "转移",
   hometown: "老家",
   injury: "工伤",
   injured: "工伤 受伤",
@@ -567,6 +570,12 @@ export const english: Readonly<Record<string, string>> = {
   stadium: "体育馆",
   "sports center": "体育馆",
   "sports centre": "体育馆",
+  // The words of the entries' titles, so an English question can name them (公共文化体育设施).
+  sports: "体育",
+  sport: "体育",
+  facilities: "设施",
+  facility: "设施",
+  cultural: "文化",
   museum: "博物馆",
   volunteer: "志愿者",
   volunteering: "志愿服务",
@@ -806,7 +815,19 @@ export const otherPlaces: readonly string[] = (
   "济南 青岛 烟台 沈阳 大连 哈尔滨 长春 石家庄 太原 南昌 昆明 贵阳 南宁 海口 三亚 兰州 西宁 银川 乌鲁木齐 拉萨 呼和浩特 " +
   "东莞 佛山 珠海 惠州 温州 绍兴 嘉兴 湖州 金华 台州 丽水 衢州 舟山 义乌 香港 澳门 台湾 " +
   "江苏 安徽 山东 河南 河北 湖北 湖南 江西 福建 广东 广西 四川 贵州 云南 陕西 山西 甘肃 青海 黑龙江 吉林 辽宁 " +
-  "内蒙古 新疆 西藏 宁夏 海南"
+  "内蒙古 新疆 西藏 宁夏 海南 " +
+  // The other prefecture-level cities, by province (a name that is also an everyday word is left
+  // out: 朝阳, 大同, 开封, 来宾, 三明, 中山, 长治, 安康, 白银, 普洱).
+  "保定 廊坊 邯郸 邢台 沧州 衡水 唐山 秦皇岛 承德 张家口 运城 临汾 晋中 晋城 阳泉 吕梁 忻州 朔州 " +
+  "包头 鄂尔多斯 赤峰 通辽 本溪 铁岭 营口 丹东 锦州 阜新 盘锦 葫芦岛 鞍山 抚顺 辽阳 四平 松原 延边 " +
+  "齐齐哈尔 牡丹江 佳木斯 大庆 鸡西 鹤岗 连云港 淮安 盐城 镇江 泰州 宿迁 " +
+  "芜湖 蚌埠 淮南 马鞍山 淮北 铜陵 安庆 黄山 滁州 阜阳 宿州 六安 亳州 池州 宣城 莆田 漳州 南平 龙岩 宁德 " +
+  "赣州 九江 上饶 宜春 吉安 抚州 景德镇 萍乡 新余 鹰潭 淄博 枣庄 东营 潍坊 济宁 泰安 威海 日照 临沂 德州 聊城 滨州 菏泽 " +
+  "洛阳 新乡 安阳 南阳 信阳 周口 商丘 驻马店 许昌 漯河 平顶山 焦作 鹤壁 濮阳 三门峡 " +
+  "宜昌 襄阳 荆州 黄冈 孝感 十堰 黄石 荆门 鄂州 咸宁 随州 恩施 岳阳 常德 衡阳 株洲 湘潭 邵阳 益阳 郴州 永州 怀化 娄底 张家界 " +
+  "汕头 韶关 湛江 肇庆 江门 茂名 梅州 汕尾 河源 阳江 清远 潮州 揭阳 云浮 柳州 桂林 梧州 北海 钦州 玉林 百色 贺州 河池 防城港 贵港 " +
+  "绵阳 德阳 宜宾 南充 泸州 达州 乐山 自贡 内江 遂宁 眉山 广安 资阳 攀枝花 广元 雅安 遵义 六盘水 安顺 毕节 铜仁 " +
+  "曲靖 玉溪 昭通 大理 丽江 宝鸡 咸阳 渭南 汉中 榆林 延安 铜川 商洛 天水 酒泉 张掖 武威 喀什 克拉玛依 伊犁"
 ).split(" ");
 
 /** Latin spellings of other places (English or pinyin questions). */

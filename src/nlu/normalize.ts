@@ -1,6 +1,6 @@
 import * as OpenCC from "opencc-js";
 import { pinyin } from "pinyin-pro";
-import { dialectWords, english, homeProvinces, pinyinSingles, synonyms } from "./lexicon.ts";
+import { dialectWords, english, homeProvinces, otherPlacesLatin, pinyinSingles, synonyms } from "./lexicon.ts";
 import { isCommonWord } from "./segment.ts";
 import { memoizeRecent } from "../lib/memo.ts";
 
@@ -66,7 +66,8 @@ const applyEnglishPhrases = replacer(englishPhrases, true);
 
 /** A crude English stemmer: enough to find "registering" under "register". */
 function englishWord(word: string): string | undefined {
-  const direct = english[word];
+  // A city named in English is that city (from Shenzhen to Ningbo: 从深圳到宁波).
+  const direct = english[word] ?? otherPlacesLatin[word];
   if (direct) return direct;
   for (const [suffix, add] of [
     ["ies", "y"],
@@ -104,6 +105,16 @@ function wordReading(word: string): string {
 
 /** Numerals: never the typo in a homophone correction. */
 const NUMERALS = new Set("零〇一二两三四五六七八九十百千万");
+/**
+ * The everyday one-character verbs residents write (找, 办, 交, 带…): at the start of a word they
+ * are a verb with its object, not a typo — "找人问问" is not 招人 (but 签住 is 签注).
+ */
+const EVERYDAY_VERBS = new Set(pinyinSingles);
+/**
+ * Postpositions of place: followed by an everyday verb they end a place phrase and the verb
+ * starts the predicate — "手机上办", "网上交", "家里办" are not the words 上班 or 里班.
+ */
+const POSTPOSITIONS = new Set("上里内中下");
 
 interface TrieNode {
   next: Map<string, TrieNode>;
@@ -268,8 +279,13 @@ export class Normalizer {
           for (let k = 0; k < len; k++) {
             const ch = chars[i + k]!;
             if (ch === c.chars[k]) same++;
-            // A numeral is what the resident meant (建一份 is not 建议份).
-            else if (NUMERALS.has(ch) || readingOf(ch) !== c.readings[k]) {
+            // A numeral, or an everyday verb starting a word or after a postposition, is what the
+            // resident meant (建一份 is not 建议份).
+            else if (
+              NUMERALS.has(ch) ||
+              (EVERYDAY_VERBS.has(ch) && (k === 0 || POSTPOSITIONS.has(chars[i + k - 1]!))) ||
+              readingOf(ch) !== c.readings[k]
+            ) {
               sounds = false;
               break;
             }
