@@ -23,7 +23,8 @@ type Stored = Partial<Record<"encryptionKey" | "hashKey" | "sessionSecret", stri
  */
 export function loadSecrets(config: Config): Secrets {
   const file = join(config.dataDir, "secrets.json");
-  const stored: Stored = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Stored) : {};
+  const existed = existsSync(file);
+  const stored: Stored = existed ? (JSON.parse(readFileSync(file, "utf8")) as Stored) : {};
   if (config.DATA_ENCRYPTION_KEY && config.SESSION_SECRET && !stored.hashKey) {
     const encryptionKey = Buffer.from(config.DATA_ENCRYPTION_KEY, "hex");
     return {
@@ -39,7 +40,9 @@ export function loadSecrets(config: Config): Secrets {
   };
   if (!stored.encryptionKey || !stored.hashKey || !stored.sessionSecret) {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    if (existsSync(file)) writeFileSync(file, JSON.stringify(generated, null, 2), { mode: 0o600 });
+    // Completing a file read above (an older one without some key). A file that appeared since it
+    // was read is another instance's, starting at the same moment: createOnce fails and it is read.
+    if (existed) writeFileSync(file, JSON.stringify(generated, null, 2), { mode: 0o600 });
     else if (!createOnce(file, JSON.stringify(generated, null, 2))) return loadSecrets(config);
   }
   return {
