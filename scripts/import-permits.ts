@@ -12,9 +12,8 @@
  */
 import { createWriteStream, existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../src/config/config.ts";
-import { loadDotEnv } from "../src/config/env-file.ts";
 import { Store } from "../src/data/store.ts";
+import { scriptConfig } from "./lib/config.ts";
 import { CsvEncodingError, CsvHeaderError, importPermitCsv } from "../src/reminders/import.ts";
 
 const SHOWN = 50;
@@ -31,17 +30,8 @@ async function main(): Promise<number> {
     console.error(`import:permits: no such file: ${file}`);
     return 1;
   }
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    loadDotEnv();
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      return 1;
-    }
-    throw err;
-  }
+  const config = scriptConfig();
+  if (!config) return 1;
   const store = await Store.open(config.DATABASE_URL);
   const report = values.report ? createWriteStream(values.report, { encoding: "utf8" }) : null;
   report?.write("\uFEFFline,permitNumber,reasons\n");

@@ -5,29 +5,18 @@
  * byte. At the next start-up the files say what is published, so nothing is imported again.
  */
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../src/config/config.ts";
-import { loadDotEnv } from "../src/config/env-file.ts";
 import { Store } from "../src/data/store.ts";
-import type { EntryContent } from "../src/knowledge/content.ts";
+import { scriptConfig } from "./lib/config.ts";
 import { exportToDir } from "../src/knowledge/export.ts";
 import { defaultKnowledgeDir } from "../src/knowledge/index.ts";
 import { entriesFromStored } from "../src/knowledge/live.ts";
-import { contentOf } from "../src/knowledge/content.ts";
+import { contentOf, type EntryContent } from "../src/knowledge/content.ts";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { dir: { type: "string" } } });
   const dir = values.dir ?? defaultKnowledgeDir;
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    loadDotEnv();
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      return 1;
-    }
-    throw err;
-  }
+  const config = scriptConfig();
+  if (!config) return 1;
   const store = await Store.open(config.DATABASE_URL);
   try {
     const rows = await store.knowledge.all();
