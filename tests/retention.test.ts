@@ -40,7 +40,10 @@ async function otherProcess(databaseUrl: string, now: number) {
     process.stdout.write("ready\\n");
     await new Promise((resolve) => process.stdin.once("data", resolve));
     const policy = { transcriptDays: 365, applicationDays: 1095 };
-    const result = await runRetention({ retention: store.retention, policy, pauseMs: 2, chunkConversations: 5 }, ${now});
+    // Says when it starts, and takes a while (30 chunks, 25 ms apart), so the other side starts
+    // well before it could be finished, however loaded the machine.
+    process.stdout.write("going\\n");
+    const result = await runRetention({ retention: store.retention, policy, pauseMs: 25, chunkConversations: 5 }, ${now});
     await store.close();
     process.stdout.write(JSON.stringify(result) + "\\n");
     process.exit(0);
@@ -55,18 +58,25 @@ async function otherProcess(databaseUrl: string, now: number) {
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       if (out.includes("ready\n")) readyResolve();
+      if (out.includes("going\n")) goingResolve();
     });
     child.on("exit", (code) => (code === 0 ? resolve(out.trim().split("\n")) : reject(new Error(`exit ${code}: ${err}`))));
   });
   let readyResolve = () => {};
+  let goingResolve = () => {};
+  const going = new Promise<void>((resolve) => {
+    goingResolve = resolve;
+  });
   const ready = new Promise<void>((resolve) => {
     readyResolve = resolve;
   });
   await Promise.race([ready, lines]);
   return {
-    go(): Promise<PurgeCounts> {
+    /** Starts the child's run; resolves once it has really begun, with its result to come. */
+    async go(): Promise<{ result: Promise<PurgeCounts> }> {
       child.stdin.write("go\n");
-      return lines.then((l) => JSON.parse(l.at(-1) as string) as PurgeCounts);
+      await Promise.race([going, lines]);
+      return { result: lines.then((l) => JSON.parse(l.at(-1) as string) as PurgeCounts) };
     },
   };
 }
@@ -227,7 +237,8 @@ describe("retention", () => {
     a.clock.set(new Date(T0).getTime() + 400 * DAY_MS);
     // Small chunks, started together, so the two really take turns.
     const other = await otherProcess(a.databaseUrl, a.clock.now());
-    const [there, here] = await Promise.all([other.go(), purge(a, { pauseMs: 2, chunkConversations: 5 })]);
+    const started = await other.go();
+    const [there, here] = await Promise.all([started.result, purge(a, { pauseMs: 2, chunkConversations: 5 })]);
     // Each did part of the work.
     expect(here.conversations).toBeGreaterThan(0);
     expect(there.conversations).toBeGreaterThan(0);
