@@ -30,9 +30,9 @@ export function seedBulk(path: string, residents: number, permits: number, today
       db.prepare(
         `${seq}
          INSERT INTO "Resident" (id, channel, channelUserId, displayName, consentAt, consentVersion, acceptsNotices,
-                                 remindersOptOut, district, rateWindowStart, rateCount, createdAt, lastSeenAt)
+                                 remindersOptOut, district, createdAt, lastSeenAt)
          SELECT printf('r%08d', n), 'api', printf('u%08d', n), NULL, @now, 'bench', (n % 20) <> 0, (n % 50) = 0,
-                ${districtCase}, 0, 0, @now, @now
+                ${districtCase}, @now, @now
          FROM seq`,
       ).run({ count: residents, now });
       db.prepare(

@@ -63,6 +63,16 @@ interface PendingCommit {
 
 type MessageRow = Record<string, unknown>;
 
+/** What the conversation row gets on every turn. */
+type StateValues = {
+  state: string;
+  windowStart: number;
+  count: number;
+  now: number;
+  id: string;
+  version: number;
+};
+
 const MESSAGE_FIELDS = ["direction", "author", "text", "intent", "sources", "choices", "channelMessageId", "result"] as const;
 
 /** The inbound message first, then the replies, as the Message table stores them. */
@@ -105,8 +115,8 @@ function messageRows(c: TurnCommit): Record<string, unknown>[] {
 /**
  * The per-message hot path. A turn reads one snapshot (one query: resident, conversation and a
  * possible earlier result for the same message id) and writes a fixed handful of statements:
- * the resident's rate window, the conversation (checked by version), the messages (one
- * multi-row insert) and the turn's effects.
+ * the conversation with its rate window (checked by version), the messages (one multi-row
+ * insert) and the turn's effects; the resident's row only when the turn changes it.
  *
  * Group commit: turns that finish while a commit is under way are written together in one
  * transaction, and every caller is answered only after that COMMIT. If a turn in the batch
@@ -119,9 +129,8 @@ export class TurnStore {
   private inFlight = 0;
   private readonly maxInFlight: number;
   private readonly selectSnapshot: Prepared<{ channel: string; userId: string; messageId: string | null }, MessageRow>;
-  private readonly updateRate: Prepared<{ windowStart: number; count: number; now: number; id: string }, unknown>;
-  private readonly updateState: Prepared<{ state: string; now: number; id: string; version: number }, unknown>;
-  private readonly updateStatus: Prepared<{ status: string; state: string; now: number; id: string; version: number }, unknown>;
+  private readonly updateState: Prepared<StateValues, unknown>;
+  private readonly updateStatus: Prepared<StateValues & { status: string }, unknown>;
   private readonly inserts = new Map<number, Prepared<Record<string, unknown>, { id: number }>>();
   private readonly insertOne: Prepared<Record<string, unknown>, unknown>;
 
@@ -149,8 +158,8 @@ export class TurnStore {
           "r.acceptsNotices",
           "r.remindersOptOut",
           "r.district",
-          "r.rateWindowStart",
-          "r.rateCount",
+          "c.rateWindowStart",
+          "c.rateCount",
           "c.escalatedAt",
           "c.lastHoldingAt",
           "r.createdAt",
@@ -159,17 +168,19 @@ export class TurnStore {
         .where("r.channel", "=", p("channel"))
         .where("r.channelUserId", "=", p("userId")),
     );
-    this.updateRate = prepare((p) =>
-      k
-        .updateTable("Resident")
-        .set({ rateWindowStart: p("windowStart"), rateCount: p("count"), lastSeenAt: p("now") })
-        .where("id", "=", p("id")),
-    );
-    // Most turns keep the status: leaving it out of SET spares the status index a write.
+    // Most turns keep the status: leaving it out of SET spares the status index a write. The rate
+    // window is on this row too, so a turn updates one row, not the resident's as well.
     this.updateState = prepare((p) =>
       k
         .updateTable("Conversation")
-        .set({ state: p("state"), version: sql`version + 1`, updatedAt: p("now"), lastMessageAt: p("now") })
+        .set({
+          state: p("state"),
+          version: sql`version + 1`,
+          rateWindowStart: p("windowStart"),
+          rateCount: p("count"),
+          updatedAt: p("now"),
+          lastMessageAt: p("now"),
+        })
         .where("id", "=", p("id"))
         .where("version", "=", p("version")),
     );
@@ -191,7 +202,15 @@ export class TurnStore {
     this.updateStatus = prepare((p) =>
       k
         .updateTable("Conversation")
-        .set({ status: p("status"), state: p("state"), version: sql`version + 1`, updatedAt: p("now"), lastMessageAt: p("now") })
+        .set({
+          status: p("status"),
+          state: p("state"),
+          version: sql`version + 1`,
+          rateWindowStart: p("windowStart"),
+          rateCount: p("count"),
+          updatedAt: p("now"),
+          lastMessageAt: p("now"),
+        })
         .where("id", "=", p("id"))
         .where("version", "=", p("version")),
     );
@@ -375,17 +394,16 @@ export class TurnStore {
     }
   }
 
-  /** A turn's own rows (PostgreSQL, through Kysely): resident, conversation (by version), messages. */
+  /** A turn's own rows (PostgreSQL, through Kysely): conversation (by version), resident if it changed, messages. */
   private async writeTurn(tx: Executor, c: TurnCommit): Promise<number[]> {
     const s = c.snapshot;
-    const resident = this.residentUpdate(c);
-    if (resident) await tx.executeQuery(resident);
-    else await this.updateRate.run(tx, this.rateValues(c));
     const changed =
       c.status === s.status
         ? await this.updateState.run(tx, this.stateValues(c))
         : await this.updateStatus.run(tx, { ...this.stateValues(c), status: c.status });
     if (changed.numAffectedRows !== 1n) throw new StaleConversationError();
+    const resident = this.residentUpdate(c);
+    if (resident) await tx.executeQuery(resident);
     const conversation = this.conversationUpdate(c);
     if (conversation) await tx.executeQuery(conversation);
     return this.insertMessages(tx, c);
@@ -394,14 +412,13 @@ export class TurnStore {
   /** The same on SQLite, synchronously, inside the transaction the caller opened. */
   private writeTurnSync(sync: SqliteSync, c: TurnCommit): number[] {
     const s = c.snapshot;
-    const resident = this.residentUpdate(c);
-    if (resident) sync.run(resident.sql, resident.parameters);
-    else sync.run(this.updateRate.sql, this.updateRate.parameters(this.rateValues(c)));
     const changed =
       c.status === s.status
         ? sync.run(this.updateState.sql, this.updateState.parameters(this.stateValues(c)))
         : sync.run(this.updateStatus.sql, this.updateStatus.parameters({ ...this.stateValues(c), status: c.status }));
     if (changed.changes !== 1) throw new StaleConversationError();
+    const resident = this.residentUpdate(c);
+    if (resident) sync.run(resident.sql, resident.parameters);
     const conversation = this.conversationUpdate(c);
     if (conversation) sync.run(conversation.sql, conversation.parameters);
     const ids: number[] = [];
@@ -414,20 +431,23 @@ export class TurnStore {
     return ids;
   }
 
-  private rateValues(c: TurnCommit) {
-    return { windowStart: c.rate.windowStart, count: c.rate.count, now: c.now, id: c.snapshot.residentId };
+  private stateValues(c: TurnCommit): StateValues {
+    return {
+      state: c.state,
+      windowStart: c.rate.windowStart,
+      count: c.rate.count,
+      now: c.now,
+      id: c.snapshot.conversationId,
+      version: c.snapshot.version,
+    };
   }
 
-  private stateValues(c: TurnCommit) {
-    return { state: c.state, now: c.now, id: c.snapshot.conversationId, version: c.snapshot.version };
-  }
-
-  /** The resident's row when the turn changes more than its rate window (consent, switches): rare, compiled per use. */
+  /** The resident's row when the turn changes it (consent, switches): rare, compiled per use. */
   private residentUpdate(c: TurnCommit): CompiledQuery | null {
     if (!c.resident || !Object.values(c.resident).some((v) => v !== undefined)) return null;
     return this.db.k
       .updateTable("Resident")
-      .set({ ...defined(c.resident), rateWindowStart: c.rate.windowStart, rateCount: c.rate.count, lastSeenAt: c.now })
+      .set({ ...defined(c.resident), lastSeenAt: c.now })
       .where("id", "=", c.snapshot.residentId)
       .compile();
   }

@@ -1,6 +1,7 @@
 /**
  * A database created before the retention/WeChat-identity migration keeps every row when the
- * new service starts on it (SQLite redefines the Resident table: its children must survive).
+ * new service starts on it and applies that migration and the later ones (SQLite redefines the
+ * Resident and Conversation tables: their children must survive).
  */
 import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,13 +17,14 @@ const MIGRATION = "retention_and_wechat_identity";
 const dir = mkdtempSync(join(tmpdir(), "yongju-upgrade-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The committed migrations up to (not including) this one. */
+/** The committed migrations before this one (the service applies it and every later one). */
 function before(source: string): string {
   const target = join(dir, `before-${source.length}`);
-  for (const name of readdirSync(source)) {
-    if (name.endsWith(MIGRATION)) continue;
-    cpSync(join(source, name), join(target, name), { recursive: true });
-  }
+  const names = readdirSync(source).sort();
+  const upTo = names.findIndex((name) => name.endsWith(MIGRATION));
+  for (const name of names.slice(0, upTo)) cpSync(join(source, name), join(target, name), { recursive: true });
+  // The lock file (not a migration) goes along.
+  for (const name of names.filter((n) => !/^\d/.test(n))) cpSync(join(source, name), join(target, name), { recursive: true });
   return target;
 }
 
@@ -55,6 +57,9 @@ describe("upgrading a database from before the retention and WeChat identity mig
     try {
       expect(await probe.all(`SELECT id, channelUserId, displayName, reachable, contactKey FROM "Resident"`)).toEqual([
         { id: "r1", channelUserId: "wxid_old", displayName: "张三", reachable: true, contactKey: null },
+      ]);
+      expect(await probe.all(`SELECT id, state, rateWindowStart, rateCount FROM "Conversation"`)).toEqual([
+        { id: "c1", state: "{}", rateWindowStart: 0, rateCount: 0 },
       ]);
       for (const table of ["Conversation", "Message", "Application"]) {
         expect((await probe.get<{ n: number }>(`SELECT count(*) AS n FROM "${table}"`))?.n, table).toBe(1);
