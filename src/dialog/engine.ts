@@ -10,7 +10,7 @@ import { KeyedQueue } from "../lib/keyed-queue.ts";
 import { cleanText, redactPersonalData } from "../lib/text.ts";
 import type { Dialog, DialogOutcome, DialogTurn } from "./dialog.ts";
 import { withChoices } from "./dialog.ts";
-import { parseState } from "./state.ts";
+import { parseState, serializeState } from "./state.ts";
 import type { InboundMessage, TurnResult } from "../domain/types.ts";
 import { replies as say } from "./wording.ts";
 
@@ -113,7 +113,7 @@ export class Engine {
         },
         replies: outcome.replies,
         result,
-        state: JSON.stringify(state),
+        state: serializeState(state),
         status,
         rate,
         resident: outcome.resident,

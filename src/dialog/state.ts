@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
 import { sourceSchema } from "../domain/types.ts";
 
@@ -104,9 +105,36 @@ export const conversationStateSchema = z.object({
 });
 export type ConversationState = z.infer<typeof conversationStateSchema>;
 
+/**
+ * State texts this process wrote (serializeState) and has not read back yet. Reading one of
+ * them back needs no schema check: it is exactly what the schema accepted a turn ago. The check is
+ * a few per cent of a chat turn's CPU; a state written by another instance, by an older version or
+ * changed in the database is still checked. Bounded; the oldest go first.
+ */
+const written = new Set<string>();
+const WRITTEN_MAX = 20_000;
+/** In the test suite every state written is also checked against the schema, so a turn that writes a state the schema would refuse fails its test. */
+const CHECK_WRITES = Boolean(process.env.VITEST);
+
+/** The state as stored in the conversation row. */
+export function serializeState(state: ConversationState): string {
+  const json = JSON.stringify(state);
+  if (CHECK_WRITES) {
+    const plain: unknown = JSON.parse(json);
+    const checked = conversationStateSchema.safeParse(plain);
+    if (!checked.success || !isDeepStrictEqual(checked.data, plain)) {
+      throw new Error(`a turn wrote a state the schema does not give back as it is: ${checked.error?.message ?? json}`);
+    }
+  }
+  written.add(json);
+  if (written.size > WRITTEN_MAX) written.delete(written.values().next().value as string);
+  return json;
+}
+
 /** Parses stored state; anything unreadable starts clean rather than breaking the chat. */
 export function parseState(json: string | null | undefined): ConversationState {
   if (!json) return { misunderstood: 0 };
+  if (written.delete(json)) return JSON.parse(json) as ConversationState;
   try {
     const parsed = conversationStateSchema.safeParse(JSON.parse(json));
     return parsed.success ? parsed.data : { misunderstood: 0 };
