@@ -87,7 +87,7 @@ export class Engine {
     const limited = rate.count > this.opts.rateLimitPerMinute;
 
     const outcome: DialogOutcome = limited
-      ? { intent: "rate_limited", replies: [say.slowDown()], state: parseState(snapshot.state) }
+      ? { intent: "rate_limited", replies: [say.slowDown()], state: parseState(snapshot.state, snapshot.conversationId) }
       : await this.opts.dialog.respond(toTurn(message, snapshot, text, now));
 
     const state = limited ? outcome.state : withChoices(outcome.state, outcome.replies);
@@ -113,7 +113,7 @@ export class Engine {
         },
         replies: outcome.replies,
         result,
-        state: serializeState(state),
+        state: serializeState(state, snapshot.conversationId),
         status,
         rate,
         resident: outcome.resident,
@@ -162,7 +162,7 @@ function toTurn(message: InboundMessage, s: TurnSnapshot, text: string, now: num
     kind: message.kind ?? "text",
     inGroup: message.inGroup ?? false,
     status: s.status,
-    state: parseState(s.state),
+    state: parseState(s.state, s.conversationId),
     resident: {
       consentAt: s.consentAt,
       acceptsNotices: s.acceptsNotices,

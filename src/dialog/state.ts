@@ -106,18 +106,18 @@ export const conversationStateSchema = z.object({
 export type ConversationState = z.infer<typeof conversationStateSchema>;
 
 /**
- * State texts this process wrote (serializeState) and has not read back yet. Reading one of
- * them back needs no schema check: it is exactly what the schema accepted a turn ago. The check is
- * a few per cent of a chat turn's CPU; a state written by another instance, by an older version or
- * changed in the database is still checked. Bounded; the oldest go first.
+ * The state text this process last wrote for each conversation. Reading it back needs no schema
+ * check: it is exactly what the schema accepted a turn ago (the check is a few per cent of a chat
+ * turn's CPU). A state written by another instance, by an older version or changed in the
+ * database differs from it and is checked. Bounded; the oldest conversations go first.
  */
-const written = new Set<string>();
+const written = new Map<string, string>();
 const WRITTEN_MAX = 20_000;
 /** In the test suite every state written is also checked against the schema, so a turn that writes a state the schema would refuse fails its test. */
 const CHECK_WRITES = Boolean(process.env.VITEST);
 
-/** The state as stored in the conversation row. */
-export function serializeState(state: ConversationState): string {
+/** The state as stored in the conversation row `conversationId`. */
+export function serializeState(state: ConversationState, conversationId: string): string {
   const json = JSON.stringify(state);
   if (CHECK_WRITES) {
     const plain: unknown = JSON.parse(json);
@@ -126,15 +126,15 @@ export function serializeState(state: ConversationState): string {
       throw new Error(`a turn wrote a state the schema does not give back as it is: ${checked.error?.message ?? json}`);
     }
   }
-  written.add(json);
-  if (written.size > WRITTEN_MAX) written.delete(written.values().next().value as string);
+  if (!written.has(conversationId) && written.size >= WRITTEN_MAX) written.delete(written.keys().next().value as string);
+  written.set(conversationId, json);
   return json;
 }
 
 /** Parses stored state; anything unreadable starts clean rather than breaking the chat. */
-export function parseState(json: string | null | undefined): ConversationState {
+export function parseState(json: string | null | undefined, conversationId?: string): ConversationState {
   if (!json) return { misunderstood: 0 };
-  if (written.delete(json)) return JSON.parse(json) as ConversationState;
+  if (conversationId !== undefined && written.get(conversationId) === json) return JSON.parse(json) as ConversationState;
   try {
     const parsed = conversationStateSchema.safeParse(JSON.parse(json));
     return parsed.success ? parsed.data : { misunderstood: 0 };
