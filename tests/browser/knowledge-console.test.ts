@@ -89,8 +89,10 @@ describe.skipIf(!runBrowserTests)("knowledge editor, unanswered questions and ch
     await hotline.fill("找王主任");
     await page.getByLabel("居民的问题").fill(ASK);
     await page.getByRole("button", { name: "预览回答" }).click();
-    // The server's check, shown next to the field, naming the kind.
-    await showsText(page.locator('.field-error[data-field="configurable.hotline"]'), "应为电话");
+    // The server's check, shown next to the field in plain Chinese: the field, the kind, an example.
+    const problem = page.locator('.field-error[data-field="configurable.hotline"]');
+    await showsText(problem, "本地欠薪投诉电话：电话格式不对，请填写如 0574-12345678 或 12333 这样的号码");
+    expect(await problem.textContent()).not.toContain("configurable");
     await showsText(page.locator(".preview"), "修改有误");
 
     await hotline.fill(HOTLINE);

@@ -219,8 +219,8 @@ export async function screenEntry(view, id) {
   };
 
   /**
-   * Shows a refused change: each problem (`configurable.hotline (phone): must be …`) next to its
-   * field, the rest above the buttons.
+   * Shows a refused change: each problem (`configurable.hotline (phone): 本地欠薪投诉电话：电话格式不对…`)
+   * next to its field, the rest above the buttons.
    * @param {ApiError} err
    */
   const showProblems = (err) => {
@@ -235,8 +235,11 @@ export async function screenEntry(view, id) {
           ? slots.get("examples")
           : undefined);
       if (m && target) {
+        // A specific refused for its kind comes in plain Chinese that already names it and gives
+        // an example (`本地欠薪投诉电话：电话格式不对，请填写如 …`); other fields are named here.
+        const ownWords = field.startsWith("configurable.") && Boolean(m[2]);
         const kind = m[2] ? (labels.configurableKinds[m[2]] ?? m[2]) : "";
-        target.textContent = `${fieldName(field, entry)}${kind ? `（应为${kind}）` : ""}：${m[3]}`;
+        target.textContent = ownWords ? (m[3] ?? "") : `${fieldName(field, entry)}${kind ? `（应为${kind}）` : ""}：${m[3]}`;
       } else rest.push(problem);
     }
     if (rest.length) generalErrors.append(h("p", { class: "error" }, `无法发布：${rest.join("；")}`));
