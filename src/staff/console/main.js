@@ -13,6 +13,7 @@ import { screenBroadcasts } from "./screens/broadcasts.js";
 import { screenChannels } from "./screens/channels.js";
 import { screenConversation } from "./screens/conversation.js";
 import { screenDashboard } from "./screens/dashboard.js";
+import { screenDeletions } from "./screens/deletions.js";
 import { screenDeliveries } from "./screens/deliveries.js";
 import { screenDraft } from "./screens/draft.js";
 import { screenEntry } from "./screens/entry.js";
@@ -49,6 +50,7 @@ const ROUTES = {
   feedback: { screen: screenFeedback, roles: ANY, nav: "答案反馈" },
   deliveries: { screen: screenDeliveries, roles: ["agent", "reviewer"], nav: "发送异常" },
   broadcasts: { screen: screenBroadcasts, roles: [], nav: "群发通知" },
+  deletions: { screen: screenDeletions, roles: [], nav: "删除请求" },
   audit: { screen: screenAudit, roles: [], nav: "操作日志" },
   users: { screen: screenUsers, roles: [], nav: "账号管理" },
   channels: { screen: screenChannels, roles: [], nav: "渠道状态" },
