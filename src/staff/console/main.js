@@ -6,7 +6,7 @@ import { signOut, whoAmI } from "./lib/client.js";
 import { $, h, main } from "./lib/dom.js";
 import { layout, setNav } from "./lib/layout.js";
 import { loadMeta } from "./lib/meta.js";
-import { nextView } from "./lib/view.js";
+import { mayLeave, nextView, unsavedWork } from "./lib/view.js";
 import { screenApplication, screenApplications } from "./screens/applications.js";
 import { screenAudit } from "./screens/audit.js";
 import { screenBroadcasts } from "./screens/broadcasts.js";
@@ -84,8 +84,12 @@ function login(message = "") {
   });
 }
 
+/** The hash of the screen shown now: where a cancelled navigation goes back to. */
+let shownHash = "";
+
 async function render() {
   const view = nextView();
+  shownHash = location.hash;
   if (!session.user) return login();
   const [path = "", query = ""] = location.hash.replace(/^#\/?/, "").split("?");
   const [name = "", arg] = path.split("/");
@@ -115,6 +119,7 @@ async function start() {
   const logout = /** @type {HTMLButtonElement} */ ($("logout"));
   logout.addEventListener("click", () =>
     act(logout, async () => {
+      if (!mayLeave()) return;
       await signOut().catch(() => {});
       session.user = null;
       session.csrf = null;
@@ -123,7 +128,21 @@ async function start() {
     }),
   );
   window.addEventListener("hashchange", () => {
-    if (session.user) render();
+    if (!session.user) return;
+    // Unsaved edits: staying puts the address back (without another hashchange) and keeps the form.
+    if (!mayLeave()) {
+      history.replaceState(null, "", shownHash || location.pathname);
+      return;
+    }
+    render();
+  });
+  // Closing or reloading the tab with unsaved edits: the browser asks (its own wording).
+  window.addEventListener("beforeunload", (e) => {
+    const question = unsavedWork();
+    if (!question) return;
+    e.preventDefault();
+    // Older browsers only ask when returnValue is set (their own wording is shown, not this).
+    e.returnValue = question;
   });
   try {
     const res = await whoAmI();
