@@ -47,6 +47,8 @@ describe("deletion requests", () => {
     expect((await api("GET", "/deletion-requests", reviewer)).statusCode).toBe(403);
     const list = await api("GET", "/deletion-requests", admin);
     expect(list.statusCode).toBe(200);
+    // What the console's confirmation says about the applications kept, as the resident is told it.
+    expect(list.json().applicationRetention).toBe("3年");
     const [request] = list.json().items as { id: string; channel: string; userId: string; applications: number }[];
     expect(request).toMatchObject({ channel: "api", userId: "leaving", applications: 1, status: "pending" });
 

@@ -125,6 +125,14 @@ describe("knowledge editor through the staff API", () => {
     });
     expect(wrongKind.statusCode).toBe(400);
     expect(wrongKind.json().error.message).toMatch(/configurable\.hotline.*phone/);
+    // In the shape of every error; after the field's path, plain Chinese naming the specific by its
+    // label, with an example of a value that fits (what the console shows next to the field).
+    expect(Object.keys(wrongKind.json())).toEqual(["error"]);
+    expect(wrongKind.json().error).toEqual({
+      code: "invalid_entry",
+      message:
+        "configurable.hotline (phone): 本地欠薪投诉电话：电话格式不对，请填写如 0574-12345678 或 12333 这样的号码（分机写“转”，几个号码用“、”隔开）",
+    });
 
     // Each kind is checked: opening hours, an address.
     const facilities = await entry("culture.facilities");
@@ -135,12 +143,17 @@ describe("knowledge editor through the staff API", () => {
     });
     expect(badHours.statusCode).toBe(400);
     expect(badHours.json().error.message).toContain(`configurable.${hoursKey} (hours)`);
+    expect(badHours.json().error.message).toContain(
+      `${facilities.configurable[hoursKey]!.label}：办公时间格式不对，请写明哪几天、几点，如 工作日 9:00-17:00`,
+    );
     const badAddress = await call("PATCH", `/knowledge/${WAGE}`, editor, {
       baseVersion: current,
       configurable: { complaintOffice: "宁波" },
     });
     expect(badAddress.statusCode).toBe(400);
-    expect(badAddress.json().error.message).toContain("configurable.complaintOffice (address)");
+    expect(badAddress.json().error.message).toContain(
+      "configurable.complaintOffice (address): 宁波欠薪投诉受理地点：地址不完整，请填写完整地址，如 ",
+    );
 
     const unknown = await call("PATCH", `/knowledge/${WAGE}`, editor, { baseVersion: current, colour: "red" });
     expect(unknown.statusCode).toBe(400);
@@ -283,6 +296,19 @@ describe("knowledge editor through the staff API", () => {
     });
     expect(badUrl.statusCode).toBe(400);
     expect(badUrl.json().error.message).toContain("configurable.portal (url)");
+    expect(badUrl.json().error.message).toMatch(
+      /^configurable\.portal \(url\): 网上投诉入口：网址格式不对，请填写以 http:\/\/ 或 https:\/\/ 开头的完整网址，如 https:\/\//,
+    );
+    // A new entry's specific is checked the same way, and named the same way.
+    const badNew = await call("POST", "/knowledge", editor, {
+      draft: {
+        ...body,
+        id: "labor.bad-portal",
+        configurable: { portal: { label: "网上投诉入口", kind: "url", value: "12333 网站" } },
+      },
+    });
+    expect(badNew.statusCode).toBe(400);
+    expect(badNew.json().error.message).toContain("configurable.portal (url): 网上投诉入口：网址格式不对，请填写以 http://");
     const goodUrl = await call("PATCH", `/knowledge/${body.id}`, editor, {
       baseVersion: 1,
       configurable: { portal: "https://example.gov.cn/complaint" },

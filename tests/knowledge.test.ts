@@ -245,9 +245,9 @@ describe("configurable specifics", () => {
     expect(base("12345").problems).toEqual([]);
     expect(base(null).problems).toEqual([]);
     expect(base("请咨询窗口").problems.join()).toMatch(/configurable\.hotline\.value/);
-    expect(base("zwfw.example.cn", "url").problems.join()).toMatch(/web address/);
+    expect(base("zwfw.example.cn", "url").problems.join()).toMatch(/网址格式不对，请填写以 http:\/\/ 或 https:\/\/ 开头/);
     expect(base("https://zwfw.example.cn/jzz", "url").problems).toEqual([]);
-    expect(base("随时", "hours").problems.join()).toMatch(/when/);
+    expect(base("随时", "hours").problems.join()).toMatch(/办公时间格式不对.*工作日 9:00-17:00/);
     expect(base("x", "colour").problems.join()).toMatch(/configurable\.hotline\.kind/);
   });
 

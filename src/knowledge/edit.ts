@@ -15,6 +15,7 @@ import {
   type NationalFact,
   partKeys,
   sensitivities,
+  specificProblem,
 } from "./schema.ts";
 
 const text = (max: number) => z.string().max(max);
@@ -103,7 +104,7 @@ export class EntryChangeError extends Error {
 
 /**
  * Applies staff's changes to an entry. Throws EntryChangeError naming each field at fault
- * (`configurable.hotline (phone): must be a phone number …`); the result is not yet checked
+ * (`configurable.hotline (phone): 本地欠薪投诉电话：电话格式不对，请填写如 …`); the result is not yet checked
  * against the rest of the catalogue (`checkEntry`).
  */
 export function applyChanges(current: EntryContent, changes: EntryChanges, today: string): EntryContent {
@@ -122,7 +123,7 @@ export function applyChanges(current: EntryContent, changes: EntryChanges, today
     if (value !== null) {
       const checked = configurableValueSchemas[field.kind].safeParse(value);
       if (!checked.success) {
-        problems.push(`configurable.${key} (${field.kind}): ${checked.error.issues[0]?.message ?? "invalid value"}`);
+        problems.push(specificProblem(key, field, checked.error.issues[0]?.message ?? "填写的内容不符合要求"));
         continue;
       }
       field.value = checked.data;
@@ -177,8 +178,15 @@ export function checkEntry(
   const problems: string[] = [];
   for (const [key, field] of Object.entries(content.configurable ?? {})) {
     const parsed = configurableFieldSchema.safeParse(field);
-    if (!parsed.success && (field as { kind?: string }).kind) {
-      problems.push(`configurable.${key} (${(field as { kind: string }).kind}): ${parsed.error.issues[0]?.message}`);
+    const spec = field as { label?: unknown; kind?: unknown };
+    if (!parsed.success && typeof spec.kind === "string") {
+      const issue = parsed.error.issues[0];
+      // A refused value names the specific by its label, as an edit does.
+      problems.push(
+        issue?.path[0] === "value" && typeof spec.label === "string"
+          ? specificProblem(key, { label: spec.label, kind: spec.kind }, issue.message)
+          : `configurable.${key} (${spec.kind}): ${issue?.message}`,
+      );
     }
   }
   if (problems.length) throw new EntryChangeError(problems);

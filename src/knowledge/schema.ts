@@ -26,25 +26,47 @@ export type ConfigurableKind = (typeof configurableKinds)[number];
 
 const emptyToNull = (v: unknown) => (typeof v === "string" && v.trim() === "" ? null : v);
 
+/**
+ * What an editor is told when a value does not fit its kind: plain Chinese, with an example of a
+ * value that does. Staff read it in the console next to the field (the API's 400 carries it, after
+ * the field's label: `specificProblem`), and a broken file names it too.
+ */
+export const configurableKindProblems: Record<ConfigurableKind, string> = {
+  phone: "电话格式不对，请填写如 0574-12345678 或 12333 这样的号码（分机写“转”，几个号码用“、”隔开）",
+  url: "网址格式不对，请填写以 http:// 或 https:// 开头的完整网址，如 https://www.ningbo.gov.cn",
+  address: "地址不完整，请填写完整地址，如 海曙区××路 100 号××服务中心",
+  hours: "办公时间格式不对，请写明哪几天、几点，如 工作日 9:00-17:00 或 周一至周五 上午 9:00-12:00",
+  text: "内容不能为空，请填写居民能照着做的文字",
+};
+
 /** The value schema of one kind of specific (null: not filled in yet, and then never shown). */
 export const configurableValueSchemas: Record<ConfigurableKind, z.ZodType<string>> = {
   // 0574-87654321, 12345, +86 574 8765 4321, 0574-87654321转2, 0574-1111111、0574-2222222
   phone: z
     .string()
     .trim()
-    .regex(/^[0-9+\-－()（）\s转、，,/或]+$/, { error: "must be a phone number (digits, -, +, 转, 、 only)" })
-    .refine((v) => (v.match(/\d/g) ?? []).length >= 3, { error: "must have at least three digits" }),
+    .regex(/^[0-9+\-－()（）\s转、，,/或]+$/, { error: configurableKindProblems.phone })
+    .refine((v) => (v.match(/\d/g) ?? []).length >= 3, { error: configurableKindProblems.phone }),
   url: z
     .string()
     .trim()
-    .regex(/^https?:\/\/[^\s/]+\.[^\s]+$/, { error: "must be a web address starting with http:// or https://" }),
-  address: z.string().trim().min(4, { error: "must be a full address (at least 4 characters)" }),
+    .regex(/^https?:\/\/[^\s/]+\.[^\s]+$/, { error: configurableKindProblems.url }),
+  address: z.string().trim().min(4, { error: configurableKindProblems.address }),
   hours: z
     .string()
     .trim()
-    .regex(/\d|全天|工作日|周[一二三四五六日末]|上午|下午|晚上|节假日/, { error: "must say when (e.g. 工作日 9:00-17:00)" }),
-  text: z.string().trim().min(1, { error: "must not be empty" }),
+    .regex(/\d|全天|工作日|周[一二三四五六日末]|上午|下午|晚上|节假日/, { error: configurableKindProblems.hours }),
+  text: z.string().trim().min(1, { error: configurableKindProblems.text }),
 };
+
+/**
+ * A specific's value refused for its kind, as the editor's API says it: the field's path and kind
+ * first (where the console puts the message; API clients match on it), then plain Chinese naming
+ * the field by its label: `configurable.hotline (phone): 本地欠薪投诉电话：电话格式不对，请填写如 …`.
+ */
+export function specificProblem(key: string, field: { label: string; kind: string }, message: string): string {
+  return `configurable.${key} (${field.kind}): ${field.label}：${message}`;
+}
 
 /** A specific the seed and the national facts do not give (phone, address, entry point…): staff fill in `value`. */
 export const configurableFieldSchema = z

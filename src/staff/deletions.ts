@@ -17,7 +17,10 @@ export function deletionDoneNotice(applicationDays: number): string {
 
 export async function listDeletionRequests(ctx: AppContext, status: "pending" | "done") {
   const rows = await ctx.store.applications.listDeletionRequests(status, 200);
-  return { items: rows.map(({ residentId: _r, ...row }) => row) };
+  return {
+    items: rows.map(({ residentId: _r, ...row }) => row),
+    applicationRetention: retentionPeriod(ctx.config.retention.applicationDays),
+  };
 }
 
 /**

@@ -15,6 +15,7 @@ describe.skipIf(!runBrowserTests)("staff console in a real browser", () => {
   let page: Page;
   let base: string;
   let applicationId: string;
+  const dialogs: string[] = [];
 
   beforeAll(async () => {
     t = await createTestApp({}, { now: "2026-03-02T10:00:00+08:00" });
@@ -51,8 +52,11 @@ describe.skipIf(!runBrowserTests)("staff console in a real browser", () => {
 
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: "zh-CN" });
-    // Confirmation dialogs (resolve, decide, reveal) are accepted.
-    page.on("dialog", (d) => void d.accept());
+    // Confirmation dialogs (resolve, decide, reveal, delete) are accepted; what they said is kept.
+    page.on("dialog", (d) => {
+      dialogs.push(d.message());
+      void d.accept();
+    });
   });
 
   afterAll(async () => {
@@ -172,5 +176,63 @@ describe.skipIf(!runBrowserTests)("staff console in a real browser", () => {
     await showsText(page.locator("p"), "待发送 1");
     const rows = await t.sql.all(`SELECT kind, status FROM "Delivery" WHERE kind = 'broadcast'`);
     expect(rows).toEqual([{ kind: "broadcast", status: "pending" }]);
+  });
+
+  it("an admin carries out a resident's deletion request after a plain confirmation; it moves to done; an agent never sees it", async () => {
+    // A resident with a submitted application asks for their data to be deleted.
+    await t.say("leaving-res", "你好");
+    const { id: residentId } = (await t.sql.get<{ id: string }>(
+      `SELECT id FROM "Resident" WHERE channelUserId = 'leaving-res'`,
+    ))!;
+    const now = t.clock.now();
+    await t.sql.run(
+      `INSERT INTO "Application" (id, reference, type, status, residentId, data, name, phone, createdAt, updatedAt)
+       VALUES (?, 'YJ20260302-DELE', 'address_report', 'pending', ?, '{}', '李四', '13912345678', ?, ?)`,
+      randomUUID(),
+      residentId,
+      now,
+      now,
+    );
+    expect((await t.say("leaving-res", "删除我的信息")).replies[0]?.intent).toBe("deletion_request");
+
+    // Signed in as the admin since the broadcast: the screen is in the menu.
+    await page.getByRole("link", { name: "删除请求" }).click();
+    await shown(page.getByRole("heading", { name: "删除个人信息请求" }));
+    const pending = page.getByRole("table", { name: "待处理的删除请求" });
+    const row = pending.getByRole("row", { name: /lea…es/ });
+    await shown(row);
+    await showsText(row, "接口");
+    await showsText(row, "1 份（审核完成3年后删除）");
+    // A masked reference only: neither the user id nor anything of the application.
+    for (const shownNever of ["leaving-res", "李四", "13912345678", "YJ20260302-DELE"]) {
+      expect(await page.getByText(shownNever).count()).toBe(0);
+    }
+
+    await row.getByRole("button", { name: "执行删除" }).click();
+    await showsText(page.locator("#toast"), "已删除");
+    const asked = dialogs.at(-1) ?? "";
+    expect(asked).toContain("会删除：聊天记录");
+    expect(asked).toContain("会保留：已提交的 1 份申请");
+    expect(asked).toContain("审核完成3年后自动删除");
+    expect(asked).not.toContain("leaving-res");
+    await shown(page.getByText("没有待处理的删除请求。"));
+    expect(await t.sql.get(`SELECT status FROM "DeletionRequest" WHERE residentId = ?`, residentId)).toEqual({ status: "done" });
+    expect(
+      Number((await t.sql.get<{ n: number }>(`SELECT count(*) AS n FROM "Message" WHERE residentId = ?`, residentId))?.n),
+    ).toBe(0);
+
+    await page.getByRole("link", { name: "已处理" }).click();
+    const done = page.getByRole("table", { name: "已处理的删除请求" }).getByRole("row", { name: /lea…es/ });
+    await showsText(done, "已删除");
+
+    // An agent has neither the menu item nor the screen.
+    await page.getByRole("button", { name: "退出登录" }).click();
+    await login("wang", "agent-pass-1");
+    await shown(page.getByRole("heading", { name: "人工队列" }));
+    expect(await page.getByRole("link", { name: "删除请求" }).count()).toBe(0);
+    await page.goto(`${base}/staff#/deletions`);
+    await shown(page.getByRole("heading", { name: "人工队列" }));
+    expect(page.url()).toMatch(/#\/queue$/);
+    expect(await page.getByText("删除个人信息请求").count()).toBe(0);
   });
 });

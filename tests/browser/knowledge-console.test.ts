@@ -16,6 +16,8 @@ describe.skipIf(!runBrowserTests)("knowledge editor, unanswered questions and ch
   const HOTLINE = "0574-87190000";
   const ASK = "本地欠薪投诉电话是多少";
   const pageErrors: string[] = [];
+  const dialogs: { type: string; message: string }[] = [];
+  let stay = false;
 
   beforeAll(async () => {
     t = await createTestApp({}, { now: "2026-03-02T10:00:00+08:00" });
@@ -26,8 +28,12 @@ describe.skipIf(!runBrowserTests)("knowledge editor, unanswered questions and ch
     await createStaffUser(t.ctx, { username: "zhou", password: "agent-pass-2", role: "agent" });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1366, height: 900 }, locale: "zh-CN" });
-    // Confirmation dialogs (restore a version, resolve) are accepted.
-    page.on("dialog", (d) => void d.accept());
+    // Confirmation dialogs (restore a version, resolve, leave unsaved edits) are accepted unless a
+    // test says to stay; what they asked is kept.
+    page.on("dialog", (d) => {
+      dialogs.push({ type: d.type(), message: d.message() });
+      void (stay ? d.dismiss() : d.accept());
+    });
     // Script errors and CSP violations (Chart.js must draw under the console's strict policy);
     // refused API calls (400, 409) are expected and not counted.
     page.on("pageerror", (e) => pageErrors.push(e.message));
@@ -59,7 +65,7 @@ describe.skipIf(!runBrowserTests)("knowledge editor, unanswered questions and ch
   const residentReads = async (text: string) => (await t.say(`kb-res-${++asked}`, text)).replies.map((r) => r.text).join("\n");
 
   async function openEntry() {
-    await page.getByRole("link", { name: "知识库" }).click();
+    await page.getByRole("link", { name: "知识库", exact: true }).click();
     const row = page.locator(`tr[data-entry="${ENTRY}"]`);
     await shown(row);
     await row.getByRole("link").click();
@@ -89,8 +95,10 @@ describe.skipIf(!runBrowserTests)("knowledge editor, unanswered questions and ch
     await hotline.fill("找王主任");
     await page.getByLabel("居民的问题").fill(ASK);
     await page.getByRole("button", { name: "预览回答" }).click();
-    // The server's check, shown next to the field, naming the kind.
-    await showsText(page.locator('.field-error[data-field="configurable.hotline"]'), "应为电话");
+    // The server's check, shown next to the field in plain Chinese: the field, the kind, an example.
+    const problem = page.locator('.field-error[data-field="configurable.hotline"]');
+    await showsText(problem, "本地欠薪投诉电话：电话格式不对，请填写如 0574-12345678 或 12333 这样的号码");
+    expect(await problem.textContent()).not.toContain("configurable");
     await showsText(page.locator(".preview"), "修改有误");
 
     await hotline.fill(HOTLINE);
@@ -154,6 +162,54 @@ describe.skipIf(!runBrowserTests)("knowledge editor, unanswered questions and ch
       `SELECT action FROM "AuditLog" WHERE action LIKE 'knowledge.%' ORDER BY id`,
     );
     expect(actions.map((a) => a.action).at(-1)).toBe("knowledge.rollback");
+  });
+
+  it("leaving the editor with unpublished changes asks first; staying keeps them; nothing is asked when nothing changed or once published", async () => {
+    const summary = page.locator('textarea[name="summary"]');
+    const heading = page.getByRole("heading", { name: "编辑：欠薪求助" });
+    // Nothing changed: leaving asks nothing.
+    await openEntry();
+    const asked = dialogs.length;
+    await page.getByRole("link", { name: "数据看板" }).click();
+    await shown(page.getByRole("heading", { name: "数据看板" }));
+    expect(dialogs.length).toBe(asked);
+
+    // Changed: the console asks; staying keeps the editor, its address and what was typed.
+    await openEntry();
+    const edited = `${await summary.inputValue()}（测试未发布的修改）`;
+    await summary.fill(edited);
+    stay = true;
+    await page.getByRole("link", { name: "未答问题" }).click();
+    await expect.poll(() => dialogs.length).toBe(asked + 1);
+    stay = false;
+    expect(dialogs.at(-1)).toEqual({ type: "confirm", message: expect.stringContaining("尚未发布的修改") });
+    await shown(heading);
+    expect(page.url()).toMatch(/#\/knowledge\/labor\.wage-arrears$/);
+    expect(await summary.inputValue()).toBe(edited);
+    // Another entry (through the address, as a link to it would) asks too; this time leave.
+    await page.evaluate(`location.hash = "#/knowledge/permit.endorsement"`);
+    await expect.poll(() => dialogs.length).toBe(asked + 2);
+    await shown(page.getByRole("heading", { name: /^编辑：/ }).filter({ hasNotText: "欠薪求助" }));
+    // Nothing was published by leaving.
+    const token = await staffToken(t, "admin", "checker");
+    const current = await t.app.inject({ url: `/api/v1/staff/knowledge/${ENTRY}`, headers: bearer(token) });
+    expect(current.json().summary).not.toContain("测试未发布的修改");
+
+    // Closing or reloading the tab with changes: the browser asks (beforeunload).
+    await openEntry();
+    await summary.fill(edited);
+    await page.reload();
+    await expect.poll(() => dialogs.at(-1)?.type).toBe("beforeunload");
+    await shown(heading);
+
+    // Once published, leaving asks nothing.
+    const published = dialogs.length;
+    await page.getByLabel("网上投诉入口（文字）").fill("浙江政务服务网“浙里办”搜索“欠薪投诉”");
+    await page.getByRole("button", { name: "发布", exact: true }).click();
+    await showsText(page.locator("#toast"), "已发布第 5 版");
+    await page.getByRole("link", { name: "数据看板" }).click();
+    await shown(page.getByRole("heading", { name: "数据看板" }));
+    expect(dialogs.length).toBe(published);
   });
 
   it("an unanswered question becomes an example in two clicks, and is then answered", async () => {

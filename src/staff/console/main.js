@@ -6,13 +6,14 @@ import { signOut, whoAmI } from "./lib/client.js";
 import { $, h, main } from "./lib/dom.js";
 import { layout, setNav } from "./lib/layout.js";
 import { loadMeta } from "./lib/meta.js";
-import { nextView } from "./lib/view.js";
+import { mayLeave, nextView, unsavedWork } from "./lib/view.js";
 import { screenApplication, screenApplications } from "./screens/applications.js";
 import { screenAudit } from "./screens/audit.js";
 import { screenBroadcasts } from "./screens/broadcasts.js";
 import { screenChannels } from "./screens/channels.js";
 import { screenConversation } from "./screens/conversation.js";
 import { screenDashboard } from "./screens/dashboard.js";
+import { screenDeletions } from "./screens/deletions.js";
 import { screenDeliveries } from "./screens/deliveries.js";
 import { screenDraft } from "./screens/draft.js";
 import { screenEntry } from "./screens/entry.js";
@@ -49,6 +50,7 @@ const ROUTES = {
   feedback: { screen: screenFeedback, roles: ANY, nav: "答案反馈" },
   deliveries: { screen: screenDeliveries, roles: ["agent", "reviewer"], nav: "发送异常" },
   broadcasts: { screen: screenBroadcasts, roles: [], nav: "群发通知" },
+  deletions: { screen: screenDeletions, roles: [], nav: "删除请求" },
   audit: { screen: screenAudit, roles: [], nav: "操作日志" },
   users: { screen: screenUsers, roles: [], nav: "账号管理" },
   channels: { screen: screenChannels, roles: [], nav: "渠道状态" },
@@ -82,8 +84,12 @@ function login(message = "") {
   });
 }
 
+/** The hash of the screen shown now: where a cancelled navigation goes back to. */
+let shownHash = "";
+
 async function render() {
   const view = nextView();
+  shownHash = location.hash;
   if (!session.user) return login();
   const [path = "", query = ""] = location.hash.replace(/^#\/?/, "").split("?");
   const [name = "", arg] = path.split("/");
@@ -113,6 +119,7 @@ async function start() {
   const logout = /** @type {HTMLButtonElement} */ ($("logout"));
   logout.addEventListener("click", () =>
     act(logout, async () => {
+      if (!mayLeave()) return;
       await signOut().catch(() => {});
       session.user = null;
       session.csrf = null;
@@ -121,7 +128,21 @@ async function start() {
     }),
   );
   window.addEventListener("hashchange", () => {
-    if (session.user) render();
+    if (!session.user) return;
+    // Unsaved edits: staying puts the address back (without another hashchange) and keeps the form.
+    if (!mayLeave()) {
+      history.replaceState(null, "", shownHash || location.pathname);
+      return;
+    }
+    render();
+  });
+  // Closing or reloading the tab with unsaved edits: the browser asks (its own wording).
+  window.addEventListener("beforeunload", (e) => {
+    const question = unsavedWork();
+    if (!question) return;
+    e.preventDefault();
+    // Older browsers only ask when returnValue is set (their own wording is shown, not this).
+    e.returnValue = question;
   });
   try {
     const res = await whoAmI();

@@ -8,6 +8,7 @@ import type { progressSchema, deliveryItemSchema } from "../../outbox/routes.ts"
 import type { auditItemSchema, userSchema } from "../routes/admin.ts";
 import type { detailSchema, summarySchema } from "../routes/applications.ts";
 import type { conversationSchema, queueItemSchema } from "../routes/conversations.ts";
+import type { deletionListSchema } from "../routes/deletions.ts";
 import type { statsSchema } from "../routes/insights.ts";
 import type { staffMetaSchema } from "../routes/meta.ts";
 import type { principalSchema } from "../routes/schemas.ts";
@@ -24,6 +25,9 @@ export type AuditItem = z.infer<typeof auditItemSchema>;
 export type Stats = z.infer<typeof statsSchema>;
 export type BroadcastProgress = z.infer<typeof progressSchema>;
 export type DeliveryItem = z.infer<typeof deliveryItemSchema>;
+/** GET /deletion-requests */
+export type DeletionList = z.infer<typeof deletionListSchema>;
+export type DeletionRequest = DeletionList["items"][number];
 
 // ---------------------------------------------------------------- knowledge editor (issue 13)
 // From the server's own types where it exports them; the rest mirrors routes/knowledge.ts and

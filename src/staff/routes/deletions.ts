@@ -5,7 +5,7 @@ import { requireRole, staffOf } from "../auth.ts";
 import { completeDeletionRequest, listDeletionRequests } from "../deletions.ts";
 import { errorResponses, idParams, security } from "./schemas.ts";
 
-const requestSchema = z.object({
+export const deletionRequestSchema = z.object({
   id: z.string(),
   status: z.string(),
   createdAt: z.number(),
@@ -14,7 +14,17 @@ const requestSchema = z.object({
   applications: z.number().describe("submitted applications kept for their retention period"),
 });
 
-/** PIPL deletion requests ("删除我的信息"): admins list and carry them out. No console screen yet. */
+export const deletionListSchema = z.object({
+  items: z.array(deletionRequestSchema),
+  applicationRetention: z
+    .string()
+    .describe('how long submitted applications are kept after their decision, as residents are told it ("3年")'),
+});
+
+/**
+ * PIPL deletion requests ("删除我的信息"): admins list and carry them out, in the console's
+ * 删除请求 screen (screens/deletions.js) or through these calls.
+ */
 export function staffDeletionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     const admin = requireRole(ctx, "admin");
@@ -29,7 +39,7 @@ export function staffDeletionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           summary: "Residents' deletion requests, oldest first",
           security,
           querystring: z.object({ status: z.enum(["pending", "done"]).default("pending") }),
-          response: { 200: z.object({ items: z.array(requestSchema) }), ...errorResponses },
+          response: { 200: deletionListSchema, ...errorResponses },
         },
       },
       async (request, reply) => {

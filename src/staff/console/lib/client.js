@@ -148,3 +148,13 @@ export const createUser = (body) => api("POST", "/users", body);
 export const updateUser = (id, body) => api("PATCH", `/users/${enc(id)}`, body);
 /** @param {{ action?: string, before?: string }} query @returns {Promise<{ items: T.AuditItem[] }>} */
 export const listAudit = (query) => as(api("GET", `/audit${qs({ limit: 100, ...query })}`));
+
+// ------------------------------------------------------------ deletion requests (admins)
+
+/** Oldest first. @param {"pending" | "done"} status @returns {Promise<T.DeletionList>} */
+export const listDeletionRequests = (status) => as(api("GET", `/deletion-requests${qs({ status })}`));
+/**
+ * Erases what the service holds about the resident but their submitted applications; audited.
+ * @param {string} id @returns {Promise<{ id: string, status: "done", applicationsKept: number }>}
+ */
+export const completeDeletionRequest = (id) => as(api("POST", `/deletion-requests/${enc(id)}/complete`, {}));

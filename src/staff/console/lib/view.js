@@ -1,6 +1,8 @@
 // @ts-check
 // One screen being shown. Leaving it (another hash, sign-out) stops its polling, runs its
 // clean-ups (charts) and marks it gone, so a late answer never paints over the next screen.
+// A screen with work not yet saved (the knowledge editor) asks before it is left: main.js checks
+// `mayLeave()` on every hash change and sign-out, and `unsavedWork()` when the tab is closed.
 
 /**
  * A screen: draws itself into the main area for `view`; `arg` is the hash's second segment
@@ -17,7 +19,28 @@ export class View {
     this.timers = [];
     /** @type {(() => void)[]} */
     this.cleanups = [];
+    /** @type {(() => string | null)[]} */
+    this.guards = [];
     this.gone = false;
+  }
+
+  /**
+   * Asks before this screen is left while `fn` returns a question (work that would be lost),
+   * and not when it returns null (nothing changed, or it was saved).
+   * @param {() => string | null} fn
+   */
+  guard(fn) {
+    this.guards.push(fn);
+  }
+
+  /** What to ask before leaving, or null when nothing would be lost. */
+  unsaved() {
+    if (this.gone) return null;
+    for (const fn of this.guards) {
+      const question = fn();
+      if (question) return question;
+    }
+    return null;
   }
 
   /** Whether the user has moved on to another screen meanwhile. */
@@ -56,6 +79,7 @@ export class View {
     }
     this.timers = [];
     this.cleanups = [];
+    this.guards = [];
   }
 }
 
@@ -64,6 +88,17 @@ export function nextView() {
   current?.leave();
   current = new View();
   return current;
+}
+
+/** What the screen shown now would lose if left (for `beforeunload`), or null. */
+export function unsavedWork() {
+  return current?.unsaved() ?? null;
+}
+
+/** Whether the screen shown now may be left: nothing would be lost, or the user says so. */
+export function mayLeave() {
+  const question = unsavedWork();
+  return !question || confirm(question);
 }
 
 /** Shows a screen: a hash change renders it; the same hash renders it again. */

@@ -61,9 +61,18 @@ export async function screenDraft(view, draftId) {
     body: body.value.trim(),
   });
 
+  // What was last saved: leaving with anything else written asks first (another screen,
+  // sign-out, closing the tab); not after 保存草稿, publishing or deleting the draft.
+  let saved = JSON.stringify(content());
+  let deleted = false;
+  view.guard(() =>
+    !deleted && JSON.stringify(content()) !== saved ? "这份草稿有尚未保存的修改，离开后这些修改会丢失。确定要离开吗？" : null,
+  );
+
   const save = async () => {
     const written = content();
     await saveDraft(draftId, { title: written.title || draft.title, id: written.id || null, content: written });
+    saved = JSON.stringify(written);
   };
 
   const field = (/** @type {string} */ label, /** @type {HTMLElement} */ input, /** @type {string} */ hint = "") =>
@@ -141,6 +150,7 @@ export async function screenDraft(view, draftId) {
               act(e.currentTarget, async () => {
                 if (!confirm("删除这份草稿？")) return;
                 await deleteDraft(draftId);
+                deleted = true;
                 toast("草稿已删除。");
                 go("#/knowledge");
               }),

@@ -3,6 +3,7 @@
 // specifics; preview what a resident would be answered; publish (a new version, live at once);
 // the versions with a line diff each, and restoring one. The server validates every change (the
 // same rules as a file, each specific by its kind) and its messages are shown next to the field.
+// Leaving with changes not yet published (another screen or entry, sign-out, the tab) asks first.
 import { act, ApiError } from "../lib/api.js";
 import { getEntry, listVersions, markReviewed, previewEntry, publishEntry, rollbackEntry } from "../lib/client.js";
 import { diffLines, toLines } from "../lib/diff.js";
@@ -212,6 +213,13 @@ export async function screenEntry(view, id) {
     return c;
   };
 
+  // Edits not yet published are lost when the screen is left (another screen or entry, sign-out,
+  // closing the tab): ask first. Not once published (or replaced by a restored version).
+  let settled = false;
+  view.guard(() =>
+    !settled && Object.keys(changes()).length ? `“${entry.title}”有尚未发布的修改，离开后这些修改会丢失。确定要离开吗？` : null,
+  );
+
   /** Clears the messages of the last check. */
   const clearErrors = () => {
     for (const el of slots.values()) el.textContent = "";
@@ -219,8 +227,8 @@ export async function screenEntry(view, id) {
   };
 
   /**
-   * Shows a refused change: each problem (`configurable.hotline (phone): must be …`) next to its
-   * field, the rest above the buttons.
+   * Shows a refused change: each problem (`configurable.hotline (phone): 本地欠薪投诉电话：电话格式不对…`)
+   * next to its field, the rest above the buttons.
    * @param {ApiError} err
    */
   const showProblems = (err) => {
@@ -235,8 +243,11 @@ export async function screenEntry(view, id) {
           ? slots.get("examples")
           : undefined);
       if (m && target) {
+        // A specific refused for its kind comes in plain Chinese that already names it and gives
+        // an example (`本地欠薪投诉电话：电话格式不对，请填写如 …`); other fields are named here.
+        const ownWords = field.startsWith("configurable.") && Boolean(m[2]);
         const kind = m[2] ? (labels.configurableKinds[m[2]] ?? m[2]) : "";
-        target.textContent = `${fieldName(field, entry)}${kind ? `（应为${kind}）` : ""}：${m[3]}`;
+        target.textContent = ownWords ? (m[3] ?? "") : `${fieldName(field, entry)}${kind ? `（应为${kind}）` : ""}：${m[3]}`;
       } else rest.push(problem);
     }
     if (rest.length) generalErrors.append(h("p", { class: "error" }, `无法发布：${rest.join("；")}`));
@@ -312,6 +323,7 @@ export async function screenEntry(view, id) {
     }
     try {
       const res = await publishEntry(id, entry.version, c);
+      settled = true;
       toast(`已发布第 ${res.version} 版，居民现在问到就会看到。`);
       go(location.hash);
     } catch (err) {
@@ -437,8 +449,11 @@ export async function screenEntry(view, id) {
                     class: "secondary",
                     onclick: (e) =>
                       act(e.currentTarget, async () => {
-                        if (!confirm(`恢复到第 ${v.version} 版？会发布一个与第 ${v.version} 版内容相同的新版本。`)) return;
+                        const unpublished = Object.keys(changes()).length ? "表单里尚未发布的修改会丢失。" : "";
+                        if (!confirm(`恢复到第 ${v.version} 版？会发布一个与第 ${v.version} 版内容相同的新版本。${unpublished}`))
+                          return;
                         const res = await rollbackEntry(id, v.version);
+                        settled = true;
                         toast(`已恢复：现为第 ${res.version} 版。`);
                         go(location.hash);
                       }),
