@@ -223,4 +223,27 @@ describe("several fields in one message", () => {
       { numRuns: Number(process.env.FC_RUNS ?? 400) },
     );
   });
+  // Found by a run of the property above: 入住 was read as the cue 住, and the address then began
+  // with the housing type written before the township ("单位宿舍 古塘街道…").
+  it("keeps the words before an address's first division out of it", () => {
+    const now = Date.UTC(2026, 6, 5, 2);
+    const values = (text: string) =>
+      Object.fromEntries(
+        Object.entries(harvest(flow, {}, text, { ctx: { now, timeZone: "Asia/Shanghai" }, encryptionKey: key }).answers).map(
+          ([slot, a]) => [slot, a.value],
+        ),
+      );
+    expect(values("前天入住，单位宿舍  古塘街道人民路3号3幢201室")).toEqual({
+      moveInDate: "2026-07-03",
+      housingType: "单位宿舍",
+      address: "古塘街道人民路3号3幢201室",
+      district: "慈溪市",
+    });
+    // A cue right before the district keeps the district; no division: the cue still starts it.
+    expect(values("我住在鄞州区首南街道天童南路588号3幢201室")).toMatchObject({
+      district: "鄞州区",
+      address: "首南街道天童南路588号3幢201室",
+    });
+    expect(values("住在天童南路588号3幢201室")).toMatchObject({ address: "天童南路588号3幢201室" });
+  });
 });

@@ -195,8 +195,8 @@ function parse(input: string, from: number): ParsedAddress | null {
   return { ...parts, start, end: lastEnd, text: body, bodyStart: bodyStart < 0 ? lastEnd : bodyStart, covered, numbered, named };
 }
 
-/** Words that introduce an address in a longer message. */
-const CUE = /(?:我住在|现住在|现住|住在|家住在|家住|住址是|住址[:：]?|地址是|地址[:：]|新地址是|新地址[:：]?|搬到了|搬到|住)/gu;
+/** Words that introduce an address in a longer message (住 alone, but not in 入住, 居住, 住房, 住宿). */
+const CUE = /(?:我住在|现住在|现住|住在|家住在|家住|住址是|住址[:：]?|地址是|地址[:：]|新地址是|新地址[:：]?|搬到了|搬到|(?<![入居])住(?![房宿址]))/gu;
 
 /**
  * The address in a longer message, if any: one that starts at a district, a street or township,
@@ -208,14 +208,24 @@ export function findAddress(input: string): ParsedAddress | null {
   const starts = new Set<number>();
   for (const m of text.matchAll(CUE)) starts.add((m.index as number) + m[0].length);
   // Where an address may start without a cue: 宁波, a district, a street or township.
+  const divisions: number[] = [];
   for (let at = 0; at < text.length; at++) {
-    if (text.startsWith("宁波", at) || districtAt(text, at) || townAt(text, at)) starts.add(at);
+    if (text.startsWith("宁波", at) || districtAt(text, at) || townAt(text, at)) divisions.push(at);
   }
+  for (const at of divisions) starts.add(at);
   let best: ParsedAddress | null = null;
   for (const at of [...starts].sort((a, b) => a - b)) {
     if (best && at < best.end) continue;
-    const parsed = parseAddressAt(input, at);
+    let parsed = parseAddressAt(input, at);
     if (!parsed || !(parsed.district || parsed.street || parsed.named)) continue;
+    // An address begins with its largest division: words between a cue and the first district,
+    // street or township of the same stretch are the sentence's, not the address's
+    // ("入住，单位宿舍 古塘街道…": 单位宿舍 is the housing type).
+    const first = divisions.find((d) => d >= (parsed as ParsedAddress).start && d < (parsed as ParsedAddress).end);
+    if (first !== undefined && first > parsed.start) {
+      const again = parseAddressAt(input, first);
+      if (again?.named && again.numbered && again.end === parsed.end) parsed = again;
+    }
     if (!best || parsed.covered > best.covered) best = parsed;
     if (best.named && best.numbered) break;
   }
