@@ -196,7 +196,8 @@ function parse(input: string, from: number): ParsedAddress | null {
 }
 
 /** Words that introduce an address in a longer message (住 alone, but not in 入住, 居住, 住房, 住宿). */
-const CUE = /(?:我住在|现住在|现住|住在|家住在|家住|住址是|住址[:：]?|地址是|地址[:：]|新地址是|新地址[:：]?|搬到了|搬到|(?<![入居])住(?![房宿址]))/gu;
+const CUE =
+  /(?:我住在|现住在|现住|住在|家住在|家住|住址是|住址[:：]?|地址是|地址[:：]|新地址是|新地址[:：]?|搬到了|搬到|(?<![入居])住(?![房宿址]))/gu;
 
 /**
  * The address in a longer message, if any: one that starts at a district, a street or township,
