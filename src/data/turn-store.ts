@@ -130,7 +130,7 @@ export class TurnStore {
   private readonly maxInFlight: number;
   private readonly selectSnapshot: Prepared<{ channel: string; userId: string; messageId: string | null }, MessageRow>;
   private readonly updateState: Prepared<StateValues, unknown>;
-  private readonly updateStatus: Prepared<StateValues & { status: string }, unknown>;
+  private readonly updateStatus: Prepared<StateValues & { status?: string }, unknown>;
   private readonly inserts = new Map<number, Prepared<Record<string, unknown>, { id: number }>>();
   private readonly insertOne: Prepared<Record<string, unknown>, unknown>;
 
@@ -170,20 +170,24 @@ export class TurnStore {
     );
     // Most turns keep the status: leaving it out of SET spares the status index a write. The rate
     // window is on this row too, so a turn updates one row, not the resident's as well.
-    this.updateState = prepare((p) =>
-      k
-        .updateTable("Conversation")
-        .set({
-          state: p("state"),
-          version: sql`version + 1`,
-          rateWindowStart: p("windowStart"),
-          rateCount: p("count"),
-          updatedAt: p("now"),
-          lastMessageAt: p("now"),
-        })
-        .where("id", "=", p("id"))
-        .where("version", "=", p("version")),
-    );
+    const conversationUpdate = (withStatus: boolean) =>
+      prepare<StateValues & { status?: string }, unknown>((p) =>
+        k
+          .updateTable("Conversation")
+          .set({
+            ...(withStatus ? { status: p("status") as string } : {}),
+            state: p("state"),
+            version: sql`version + 1`,
+            rateWindowStart: p("windowStart"),
+            rateCount: p("count"),
+            updatedAt: p("now"),
+            lastMessageAt: p("now"),
+          })
+          .where("id", "=", p("id"))
+          .where("version", "=", p("version")),
+      );
+    this.updateState = conversationUpdate(false);
+    this.updateStatus = conversationUpdate(true);
     this.insertOne = prepare((p) =>
       k.insertInto("Message").values({
         conversationId: p("conversationId") as string,
@@ -198,21 +202,6 @@ export class TurnStore {
         result: p("result") as string | null,
         createdAt: p("now") as number,
       }),
-    );
-    this.updateStatus = prepare((p) =>
-      k
-        .updateTable("Conversation")
-        .set({
-          status: p("status"),
-          state: p("state"),
-          version: sql`version + 1`,
-          rateWindowStart: p("windowStart"),
-          rateCount: p("count"),
-          updatedAt: p("now"),
-          lastMessageAt: p("now"),
-        })
-        .where("id", "=", p("id"))
-        .where("version", "=", p("version")),
     );
   }
 

@@ -217,16 +217,14 @@ export function findAddress(input: string): ParsedAddress | null {
   let best: ParsedAddress | null = null;
   for (const at of [...starts].sort((a, b) => a - b)) {
     if (best && at < best.end) continue;
-    let parsed = parseAddressAt(input, at);
-    if (!parsed || !(parsed.district || parsed.street || parsed.named)) continue;
+    const read = parseAddressAt(input, at);
+    if (!read || !(read.district || read.street || read.named)) continue;
     // An address begins with its largest division: words between a cue and the first district,
     // street or township of the same stretch are the sentence's, not the address's
     // ("入住，单位宿舍 古塘街道…": 单位宿舍 is the housing type).
-    const first = divisions.find((d) => d >= (parsed as ParsedAddress).start && d < (parsed as ParsedAddress).end);
-    if (first !== undefined && first > parsed.start) {
-      const again = parseAddressAt(input, first);
-      if (again?.named && again.numbered && again.end === parsed.end) parsed = again;
-    }
+    const first = divisions.find((d) => d >= read.start && d < read.end);
+    const fromDivision = first !== undefined && first > read.start ? parseAddressAt(input, first) : null;
+    const parsed = fromDivision?.named && fromDivision.numbered && fromDivision.end === read.end ? fromDivision : read;
     if (!best || parsed.covered > best.covered) best = parsed;
     if (best.named && best.numbered) break;
   }
