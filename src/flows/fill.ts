@@ -2,6 +2,7 @@ import type { DialogOutcome, DialogTurn } from "../dialog/dialog.ts";
 import type { FlowState } from "../dialog/state.ts";
 import { emptyHarvest, type Harvest, harvest, harvestedSlots, understoodLine } from "./extract.ts";
 import type { LoadedFlow, LoadedStep } from "./loader.ts";
+import { type Mention, type MentionKind, scanMessage } from "./mentions.ts";
 import { failure, goNext } from "./prompts.ts";
 import type { FlowRuntime } from "./runtime.ts";
 import { filled, setAnswer, stepOf, toAnswer, withoutKey } from "./slots.ts";
@@ -113,8 +114,15 @@ export function collect(
   const lead = (extra: string[]) => (flow.editing ? [w.edited, ...extra] : extra);
   // A message with this step's value in it, or with several values, is taken as a whole. One
   // value for another step alone ("上个月15号" while the address is asked) is not: the step
-  // refuses it, so nothing lands in the wrong place.
-  if ((slots.includes(step.slot) && !h.problems[step.slot]) || others.length >= 2 || (others.length && h.problems[step.slot])) {
+  // refuses it, so nothing lands in the wrong place — unless it cannot mean anything else (a
+  // mobile or ID number: "我手机是138…" while the ID number is asked is kept, and the ID asked again).
+  const alone = others.length === 1 && !h.problems[step.slot] && unmistakable(turn.text, h, others[0] as string);
+  if (
+    (slots.includes(step.slot) && !h.problems[step.slot]) ||
+    others.length >= 2 ||
+    (others.length && h.problems[step.slot]) ||
+    alone
+  ) {
     const applied = applyHarvest(def, open, h, step);
     const next: FlowState = { ...applied.flow, attempts: flow.attempts, editing: null };
     if (h.problems[step.slot])
@@ -124,6 +132,17 @@ export function collect(
   const direct = step.validator.validate(turn.text, step.options, validationContext(rt, turn));
   if (!direct.ok) return { reason: h.problems[step.slot] ?? direct.reason };
   return { outcome: takeDirect(turn, def, flow, open, step, direct, rt) };
+}
+
+/** Kinds of value that are what they are wherever they are typed. */
+const UNMISTAKABLE: readonly MentionKind[] = ["id", "mobile"];
+
+/** The message holds one value, of an unmistakable kind, and it was taken as an answer for `slot`. */
+function unmistakable(text: string, h: Harvest, slot: string): boolean {
+  const mentions = scanMessage(text);
+  return (
+    mentions.length === 1 && UNMISTAKABLE.includes((mentions[0] as Mention).kind) && Boolean(h.answers[slot] ?? h.tentative[slot])
+  );
 }
 
 /** The step's own answer, read from the whole text: stored, or asked about when it took a guess. */

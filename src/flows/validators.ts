@@ -10,7 +10,7 @@ import {
 import { parseAddressAt } from "./address.ts";
 import { chineseDate, dayFromIso, dayOf, isoDate, localDay, parseDate, yearsBefore } from "./dates.ts";
 import { districtNames, districts, findTown } from "./divisions.ts";
-import type { MentionKind, Spot } from "./mentions.ts";
+import { type MentionKind, type Spot, startsWithSurname } from "./mentions.ts";
 
 export { idCheckCharacter } from "../lib/personal-numbers.ts";
 
@@ -79,7 +79,27 @@ export function checkChineseName(input: string): ValidationResult {
   const han = text.replace(/·/g, "").length;
   if (han < 2) return fail("姓名至少两个字，请填写完整的姓名。");
   if (han > 20) return fail("这个姓名有点长，请只填写身份证上的姓名。");
+  const plain = text.replace(/·/g, "");
+  if (NOT_NAME_WORDS.test(plain) || isPlaceName(plain)) {
+    return fail(`“${text}”看起来不像姓名。请填写身份证上的姓名，例如：王小明。`);
+  }
+  // A name without a common surname (and not a minority name with "·") may still be right: asked, not refused.
+  if (!text.includes("·") && !startsWithSurname(text)) return { ok: true, value: text, confirm: `您的姓名是“${text}”，对吗？` };
   return { ok: true, value: text };
+}
+
+/** Words no name contains: answers that are not a name ("不知道", "谢谢", "同意"), questions, the flow's own words. */
+const NOT_NAME_WORDS =
+  /知道|清楚|没有|谢谢|你好|您好|同意|不用|算了|忘了|可以|什么|怎么|为什么|哪里|多少|吗|呢|吧|啊|哦|嗯|身份证|手机|电话|号码|地址|租房|房东|登记|签注|居住证|取消|人工/;
+
+/** A Ningbo district, street or township, or a word shaped like a place ("首南街道", "鄞州区", "天童南路"). */
+function isPlaceName(text: string): boolean {
+  if (districts.some((d) => d.name === text || d.short === text) || findTown(text)) return true;
+  // Roads only from four characters: "王一路" may be a name, "天童南路" is not.
+  return (
+    (text.length >= 3 && /(省|市|区|县|街道|社区|小区|镇|乡|村|大道|公寓|宿舍)$/.test(text)) ||
+    (text.length >= 4 && /[路街]$/.test(text))
+  );
 }
 
 // ── ID number (GB 11643) ────────────────────────────────────────────────────────────────────
