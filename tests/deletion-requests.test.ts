@@ -15,7 +15,7 @@ let admin: string;
 let reviewer: string;
 beforeAll(async () => {
   t = await createTestApp({}, { now: "2026-11-28T10:00:00+08:00" });
-  [admin, reviewer] = await Promise.all([staffToken(t, "admin"), staffToken(t, "reviewer")]);
+  [admin, reviewer] = await Promise.all([staffToken(t, "admin", "admin-del"), staffToken(t, "reviewer")]);
 });
 afterAll(() => t.close());
 
@@ -50,7 +50,14 @@ describe("deletion requests", () => {
     // What the console's confirmation says about the applications kept, as the resident is told it.
     expect(list.json().applicationRetention).toBe("3年");
     const [request] = list.json().items as { id: string; channel: string; userId: string; applications: number }[];
-    expect(request).toMatchObject({ channel: "api", userId: "leaving", applications: 1, status: "pending" });
+    expect(request).toMatchObject({
+      channel: "api",
+      userId: "leaving",
+      applications: 1,
+      status: "pending",
+      doneAt: null,
+      doneBy: null,
+    });
 
     const done = await api("POST", `/deletion-requests/${request!.id}/complete`, admin);
     expect(done.statusCode).toBe(200);
@@ -78,7 +85,10 @@ describe("deletion requests", () => {
     expect((await api("POST", `/deletion-requests/${request!.id}/complete`, admin)).statusCode).toBe(409);
     expect((await api("POST", "/deletion-requests/nope/complete", admin)).statusCode).toBe(404);
     expect((await api("GET", "/deletion-requests", admin)).json().items).toEqual([]);
-    expect((await api("GET", "/deletion-requests?status=done", admin)).json().items).toHaveLength(1);
+    // Done: when, and by whom.
+    expect((await api("GET", "/deletion-requests?status=done", admin)).json().items).toEqual([
+      expect.objectContaining({ id: request!.id, status: "done", doneAt: t.clock.now(), doneBy: "admin-del" }),
+    ]);
 
     // The resident can come back: a fresh conversation.
     expect((await t.say("leaving", "你好")).replies[0]?.intent).toBe("greeting");

@@ -162,7 +162,7 @@ describe("knowledge editor through the staff API", () => {
       configurable: { fax: "0574-1" },
     });
     expect(noSuchSpecific.statusCode).toBe(400);
-    expect(noSuchSpecific.json().error.message).toContain("configurable.fax");
+    expect(noSuchSpecific.json().error.message).toContain("configurable.fax：这个条目没有这一项具体信息（它有：");
     expect((await entry(WAGE)).version).toBe(current);
   });
 

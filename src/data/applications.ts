@@ -92,6 +92,9 @@ export interface DeletionRequestRow {
   id: string;
   status: string;
   createdAt: number;
+  /** When it was carried out, and by which admin (username): null while pending. */
+  doneAt: number | null;
+  doneBy: string | null;
   residentId: string;
   channel: string;
   userId: string;
@@ -195,6 +198,8 @@ export class ApplicationRepo {
         "q.id",
         "q.status",
         "q.createdAt",
+        "q.doneAt",
+        "q.doneBy",
         "q.residentId",
         "r.channel",
         "r.channelUserId as userId",
@@ -208,7 +213,14 @@ export class ApplicationRepo {
 
   /** Deletion requests for staff, oldest first, with what is kept for each resident. */
   async listDeletionRequests(status: "pending" | "done", limit: number): Promise<DeletionRequestRow[]> {
-    const rows = await this.deletionRequests().where("q.status", "=", status).orderBy("q.createdAt").limit(limit).execute();
+    // Pending: the oldest first (the order to work in); done: the latest first.
+    const query = this.deletionRequests().where("q.status", "=", status);
+    const rows = await (status === "pending"
+      ? query.orderBy("q.createdAt")
+      : query.orderBy("q.doneAt", "desc").orderBy("q.createdAt", "desc")
+    )
+      .limit(limit)
+      .execute();
     return rows.map((r) => ({ ...r, applications: Number(r.applications ?? 0) }));
   }
 

@@ -158,10 +158,10 @@ export class RetentionRepo {
    * kept for their retention period, so the resident can be told; the retention job removes it
    * once nothing needs it. ConflictError when the request is no longer pending.
    */
-  async eraseForDeletionRequest(tx: Executor, requestId: string, residentId: string, now: number): Promise<void> {
+  async eraseForDeletionRequest(tx: Executor, requestId: string, residentId: string, doneBy: string, now: number): Promise<void> {
     const done = await tx
       .updateTable("DeletionRequest")
-      .set({ status: "done" })
+      .set({ status: "done", doneAt: now, doneBy })
       .where("id", "=", requestId)
       .where("residentId", "=", residentId)
       .where("status", "=", "pending")

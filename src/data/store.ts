@@ -183,7 +183,7 @@ export class Store {
           await this.permits.endorsementApproved(tx, e, now, e.timeZone);
           break;
         case "deletion.complete":
-          await this.retention.eraseForDeletionRequest(tx, e.requestId, e.residentId, now);
+          await this.retention.eraseForDeletionRequest(tx, e.requestId, e.residentId, e.doneBy, now);
           break;
         case "delivery.enqueue":
           await this.outbox.enqueue(tx, e.delivery, now);

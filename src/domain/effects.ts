@@ -78,7 +78,7 @@ export type Effect =
    * feedback, proactive messages not being sent, permits and nickname go; submitted applications
    * stay for their retention period. The request must still be pending (else ConflictError).
    */
-  | { type: "deletion.complete"; requestId: string; residentId: string }
+  | { type: "deletion.complete"; requestId: string; residentId: string; doneBy: string }
   | { type: "delivery.enqueue"; delivery: DeliveryInput }
   /** Staff took a queued conversation: the wait of the escalation at `escalatedAt` ends. */
   | { type: "handoff.claim"; conversationId: string; escalatedAt: number; staffUserId: string }

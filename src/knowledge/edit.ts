@@ -115,7 +115,7 @@ export function applyChanges(current: EntryContent, changes: EntryChanges, today
     if (!field) {
       const known = Object.keys(next.configurable);
       problems.push(
-        `configurable.${key}: this entry has no such specific${known.length ? ` (it has: ${known.join(", ")})` : ""}`,
+        `configurable.${key}：这个条目没有这一项具体信息${known.length ? `（它有：${known.join("、")}）` : "（它没有需要工作人员填写的具体信息）"}`,
       );
       continue;
     }
@@ -144,7 +144,7 @@ export function applyChanges(current: EntryContent, changes: EntryChanges, today
   if (changes.removeExamples) {
     for (const [i, ex] of changes.removeExamples.entries()) {
       const at = next.examples.indexOf(ex.trim());
-      if (at < 0) problems.push(`removeExamples.${i}: "${ex}" is not an example of this entry`);
+      if (at < 0) problems.push(`removeExamples.${i}：“${ex}”不是这个条目的例句`);
       else next.examples.splice(at, 1);
     }
   }

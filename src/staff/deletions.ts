@@ -35,7 +35,7 @@ export async function completeDeletionRequest(ctx: AppContext, staff: StaffPrinc
   try {
     await ctx.store.apply(
       [
-        { type: "deletion.complete", requestId: id, residentId: request.residentId },
+        { type: "deletion.complete", requestId: id, residentId: request.residentId, doneBy: staff.username },
         {
           type: "delivery.enqueue",
           delivery: {

@@ -223,7 +223,8 @@ describe.skipIf(!runBrowserTests)("staff console in a real browser", () => {
 
     await page.getByRole("link", { name: "已处理" }).click();
     const done = page.getByRole("table", { name: "已处理的删除请求" }).getByRole("row", { name: /lea…es/ });
-    await showsText(done, "已删除");
+    // When and by whom, besides the audit log.
+    await showsText(done, "zhao");
 
     // An agent has neither the menu item nor the screen.
     await page.getByRole("button", { name: "退出登录" }).click();

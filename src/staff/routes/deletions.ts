@@ -9,6 +9,8 @@ export const deletionRequestSchema = z.object({
   id: z.string(),
   status: z.string(),
   createdAt: z.number(),
+  doneAt: z.number().nullable().describe("when an admin carried it out (null while pending)"),
+  doneBy: z.string().nullable().describe("the admin's username then"),
   channel: z.string(),
   userId: z.string(),
   applications: z.number().describe("submitted applications kept for their retention period"),
@@ -36,7 +38,7 @@ export function staffDeletionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         onRequest: admin,
         schema: {
           tags,
-          summary: "Residents' deletion requests, oldest first",
+          summary: "Residents' deletion requests: pending ones oldest first, done ones latest first",
           security,
           querystring: z.object({ status: z.enum(["pending", "done"]).default("pending") }),
           response: { 200: deletionListSchema, ...errorResponses },

@@ -1,5 +1,6 @@
 // @ts-check
-// 删除请求 (admins): residents who said 删除我的信息, oldest first, and carrying one out after a
+// 删除请求 (admins): residents who said 删除我的信息, oldest first; the done ones latest first with
+// when and by whom; and carrying one out after a
 // confirmation that says in plain words what is erased and what is kept. The resident is shown
 // by channel and a masked reference only: staff need nothing more to act on a request.
 import { act } from "../lib/api.js";
@@ -66,27 +67,38 @@ export async function screenDeletions(view, _arg, params) {
       h(
         "td",
         {},
-        status === "pending"
-          ? h(
-              "button",
-              {
-                type: "button",
-                onclick: (e) =>
-                  act(e.currentTarget, async () => {
-                    if (!confirm(confirmation(r, retention))) return;
-                    const done = await completeDeletionRequest(r.id);
-                    toast(
-                      done.applicationsKept
-                        ? `已删除，居民会收到通知；${done.applicationsKept} 份申请保留至期满。`
-                        : "已删除，居民会收到通知。",
-                    );
-                    go(location.hash);
-                  }),
-              },
-              "执行删除",
-            )
-          : h("span", { class: "status approved" }, "已删除"),
+        h(
+          "button",
+          {
+            type: "button",
+            onclick: (e) =>
+              act(e.currentTarget, async () => {
+                if (!confirm(confirmation(r, retention))) return;
+                const done = await completeDeletionRequest(r.id);
+                toast(
+                  done.applicationsKept
+                    ? `已删除，居民会收到通知；${done.applicationsKept} 份申请保留至期满。`
+                    : "已删除，居民会收到通知。",
+                );
+                go(location.hash);
+              }),
+          },
+          "执行删除",
+        ),
       ),
+    );
+
+  /** @param {DeletionRequest} r */
+  const doneRow = (r) =>
+    h(
+      "tr",
+      { dataset: { request: r.id } },
+      h("td", {}, r.doneAt ? fmtTime(r.doneAt) : "—"),
+      h("td", {}, r.doneBy ?? "—"),
+      h("td", {}, fmtTime(r.createdAt)),
+      h("td", {}, labels.channels[r.channel] ?? r.channel),
+      h("td", {}, residentRef(r.userId)),
+      h("td", {}, kept(r.applications, retention)),
     );
 
   main().replaceChildren(
@@ -98,13 +110,11 @@ export async function screenDeletions(view, _arg, params) {
     ),
     tabs,
     res.items.length
-      ? table(
-          status === "pending"
-            ? ["提出时间", "渠道", "居民", "保留的申请", ""]
-            : ["提出时间", "渠道", "居民", "保留的申请", "状态"],
-          res.items.map(row),
-          { "aria-label": status === "pending" ? "待处理的删除请求" : "已处理的删除请求" },
-        )
+      ? status === "pending"
+        ? table(["提出时间", "渠道", "居民", "保留的申请", ""], res.items.map(row), { "aria-label": "待处理的删除请求" })
+        : table(["删除时间", "执行人", "提出时间", "渠道", "居民", "保留的申请"], res.items.map(doneRow), {
+            "aria-label": "已处理的删除请求",
+          })
       : h("p", { class: "muted" }, status === "pending" ? "没有待处理的删除请求。" : "还没有处理过的删除请求。"),
   );
 }

@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "DeletionRequest" ADD COLUMN     "doneAt" BIGINT,
+ADD COLUMN     "doneBy" TEXT;
+
