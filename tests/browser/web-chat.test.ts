@@ -36,8 +36,12 @@ describe.skipIf(!runBrowserTests)("web chat in a real (phone-sized) browser", ()
     await expect.poll(() => page.locator(".msg.bot .src").last().textContent()).toContain("居住证签注");
     const last = bubbles("bot").last();
     expect(await last.textContent()).toContain("签注");
-    // The citation is the styled line, not repeated in the text.
+    // The citation is the styled line, not repeated in the text: the reply's own line, with the
+    // entry's review date and the national rule, each title in one pair of 《》.
     expect((await last.textContent())?.match(/来源：/g)?.length).toBe(1);
+    const cited = await last.locator(".src").textContent();
+    expect(cited).toMatch(/^来源：《居住证签注（续签）》（\d{4}年\d{1,2}月\d{1,2}日核对）·《居住证暂行条例》第十条/);
+    expect(cited).not.toContain("《《");
     // The server's wake-up for this very turn must not render the question a second time.
     await page.waitForTimeout(800);
     expect(await bubbles("resident").filter({ hasText: "居住证到期了怎么续" }).count()).toBe(1);

@@ -24,7 +24,8 @@ export const KIND_PLACEHOLDER: Record<Exclude<MessageKind, "text">, string> = {
 export function renderReply(reply: Reply): string {
   let text = reply.text;
   const sources = (reply.sources ?? []).filter((s) => !text.includes(s.title));
-  if (sources.length) text += `\n\n来源：${sources.map((s) => `《${s.title}》`).join("、")}`;
+  if (sources.length)
+    text += `\n\n来源：${sources.map((s) => (s.title.startsWith("《") ? s.title : `《${s.title}》`)).join("、")}`;
   return numberedChoices(text, reply.choices);
 }
 

@@ -25,13 +25,18 @@
       who.textContent = "工作人员";
       el.appendChild(who);
     }
-    // The citation is shown as a styled line below, so drop the plain "来源：…" line of the text.
-    const text = m.sources && m.sources.length ? m.text.replace(/\n*来源：[^\n]*$/, "") : m.text;
+    // The citation is shown as a styled line below: the reply's own "来源：…" line as written (with
+    // the entry's review date and the national rules), or one made from the sources if it has none.
+    const cited = /\n*(来源：[^\n]*)$/.exec(m.text);
+    const hasSources = m.sources && m.sources.length;
+    const text = hasSources && cited ? m.text.slice(0, cited.index) : m.text;
     el.appendChild(document.createTextNode(text));
-    if (m.sources && m.sources.length) {
+    if (hasSources) {
       const src = document.createElement("div");
       src.className = "src";
-      src.textContent = `来源：${m.sources.map((s) => `《${s.title}》`).join("、")}`;
+      src.textContent = cited
+        ? cited[1]
+        : `来源：${m.sources.map((s) => (s.title.startsWith("《") ? s.title : `《${s.title}》`)).join("、")}`;
       el.appendChild(src);
     }
     log.appendChild(el);
