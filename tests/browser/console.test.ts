@@ -51,7 +51,8 @@ describe.skipIf(!runBrowserTests)("staff console in a real browser", () => {
     expect(asked.handoff).toBe(true);
 
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: "zh-CN" });
+    // A browser in another time zone than the service's (TZ=Asia/Shanghai): times still show in Ningbo's.
+    page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: "zh-CN", timezoneId: "UTC" });
     // Confirmation dialogs (resolve, decide, reveal, delete) are accepted; what they said is kept.
     page.on("dialog", (d) => {
       dialogs.push(d.message());
@@ -203,6 +204,9 @@ describe.skipIf(!runBrowserTests)("staff console in a real browser", () => {
     await shown(row);
     await showsText(row, "接口");
     await showsText(row, "1 份（审核完成3年后删除）");
+    // When it was asked, in the service's time zone although the browser is on UTC.
+    const askedAt = new Date(t.clock.now() + 8 * 3_600_000).toISOString();
+    await showsText(row, `${askedAt.slice(0, 10)} ${askedAt.slice(11, 16)}`);
     // A masked reference only: neither the user id nor anything of the application.
     for (const shownNever of ["leaving-res", "李四", "13912345678", "YJ20260302-DELE"]) {
       expect(await page.getByText(shownNever).count()).toBe(0);

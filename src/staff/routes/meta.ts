@@ -70,6 +70,8 @@ export const staffMetaSchema = z.object({
   unansweredHandlings: z.array(labelled),
   /** Entries not reviewed for this many days are due for review (KNOWLEDGE_REVIEW_DAYS). */
   knowledgeReviewDays: z.number(),
+  /** The service's time zone (TZ): the console shows every time in it, as residents are told them. */
+  timeZone: z.string(),
 });
 export type StaffMeta = z.infer<typeof staffMetaSchema>;
 
@@ -115,6 +117,7 @@ export function staffMeta(ctx: AppContext): StaffMeta {
     partKeys: list(partKeys, partKeyLabels),
     unansweredHandlings: list(Object.keys(unansweredHandlingLabels), unansweredHandlingLabels),
     knowledgeReviewDays: ctx.config.KNOWLEDGE_REVIEW_DAYS,
+    timeZone: ctx.config.TZ,
   };
 }
 

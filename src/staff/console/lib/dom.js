@@ -90,13 +90,39 @@ export function table(headings, rows, attrs) {
 const pad = (n) => String(n).padStart(2, "0");
 
 /**
- * Local date and time, to the minute.
+ * Date and time to the minute, in the service's time zone.
  * @param {number | null | undefined} ms
  */
 export function fmtTime(ms) {
   if (!ms) return "—";
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  if (!clock) {
+    const d = new Date(ms);
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  }
+  /** @type {Record<string, string>} */
+  const p = {};
+  for (const part of clock.formatToParts(ms)) p[part.type] = part.value;
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+}
+
+/**
+ * Times are shown in the service's time zone (TZ, from /meta), the one residents' dates and
+ * reference numbers are in, wherever the browser is; in the browser's own until /meta is loaded.
+ * @type {Intl.DateTimeFormat | null}
+ */
+let clock = null;
+
+/** @param {string} timeZone */
+export function useTimeZone(timeZone) {
+  clock = new Intl.DateTimeFormat("en-CA", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
 }
 
 /**

@@ -3,6 +3,7 @@
 // channels, districts…) comes from GET /api/v1/staff/meta, loaded once after sign-in: a new flow
 // file in intents/ (or a new role) shows up here without a change to the console.
 import { getMeta } from "./client.js";
+import { useTimeZone } from "./dom.js";
 
 /** @typedef {import("../types.d.ts").StaffMeta} StaffMeta */
 
@@ -51,6 +52,7 @@ export async function loadMeta() {
     meta.applicationTypes.map((t) => [t.type, Object.fromEntries(t.fields.map((f) => [f.key, f.label]))]),
   );
   labels.districts = Object.fromEntries(meta.districts.map((d) => [d.name, d.name]));
+  useTimeZone(meta.timeZone);
   loaded = meta;
   return meta;
 }
