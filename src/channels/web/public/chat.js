@@ -25,18 +25,14 @@
       who.textContent = "工作人员";
       el.appendChild(who);
     }
-    // The citation is shown as a styled line below: the reply's own "来源：…" line as written (with
-    // the entry's review date and the national rules), or one made from the sources if it has none.
-    const cited = /\n*(来源：[^\n]*)$/.exec(m.text);
-    const hasSources = m.sources && m.sources.length;
-    const text = hasSources && cited ? m.text.slice(0, cited.index) : m.text;
-    el.appendChild(document.createTextNode(text));
-    if (hasSources) {
+    // A cited answer's last line, "来源：…" (the entries with their review dates, the national
+    // rules), is shown as written, as a styled line below the text.
+    const cited = m.sources && m.sources.length ? /\n*(来源：[^\n]*)$/.exec(m.text) : null;
+    el.appendChild(document.createTextNode(cited ? m.text.slice(0, cited.index) : m.text));
+    if (cited) {
       const src = document.createElement("div");
       src.className = "src";
-      src.textContent = cited
-        ? cited[1]
-        : `来源：${m.sources.map((s) => (s.title.startsWith("《") ? s.title : `《${s.title}》`)).join("、")}`;
+      src.textContent = cited[1];
       el.appendChild(src);
     }
     log.appendChild(el);

@@ -86,35 +86,13 @@ export function table(headings, rows, attrs) {
   );
 }
 
-/** @param {number} n */
-const pad = (n) => String(n).padStart(2, "0");
-
 /**
- * Date and time to the minute, in the service's time zone.
- * @param {number | null | undefined} ms
+ * Minutes in a time zone as "2026-11-30 19:32" parts; the browser's zone when none is given.
+ * (The server's src/lib/local-time.ts does the same for its clock; the console cannot import it.)
+ * @param {string | undefined} timeZone
  */
-export function fmtTime(ms) {
-  if (!ms) return "—";
-  if (!clock) {
-    const d = new Date(ms);
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
-  }
-  /** @type {Record<string, string>} */
-  const p = {};
-  for (const part of clock.formatToParts(ms)) p[part.type] = part.value;
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
-}
-
-/**
- * Times are shown in the service's time zone (TZ, from /meta), the one residents' dates and
- * reference numbers are in, wherever the browser is; in the browser's own until /meta is loaded.
- * @type {Intl.DateTimeFormat | null}
- */
-let clock = null;
-
-/** @param {string} timeZone */
-export function useTimeZone(timeZone) {
-  clock = new Intl.DateTimeFormat("en-CA", {
+const minuteClock = (timeZone) =>
+  new Intl.DateTimeFormat("en-CA", {
     timeZone,
     year: "numeric",
     month: "2-digit",
@@ -123,6 +101,28 @@ export function useTimeZone(timeZone) {
     minute: "2-digit",
     hourCycle: "h23",
   });
+
+/**
+ * Times are shown in the service's time zone (TZ, from /meta), the one residents' dates and
+ * reference numbers are in, wherever the browser is; in the browser's own until /meta is loaded.
+ */
+let clock = minuteClock(undefined);
+
+/** @param {string} timeZone */
+export function useTimeZone(timeZone) {
+  clock = minuteClock(timeZone);
+}
+
+/**
+ * Date and time to the minute, in the service's time zone.
+ * @param {number | null | undefined} ms
+ */
+export function fmtTime(ms) {
+  if (!ms) return "—";
+  /** @type {Record<string, string>} */
+  const p = {};
+  for (const part of clock.formatToParts(ms)) p[part.type] = part.value;
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
 }
 
 /**

@@ -93,7 +93,7 @@ export async function screenDeletions(view, _arg, params) {
     h(
       "tr",
       { dataset: { request: r.id } },
-      h("td", {}, r.doneAt ? fmtTime(r.doneAt) : "—"),
+      h("td", {}, fmtTime(r.doneAt)),
       h("td", {}, r.doneBy ?? "—"),
       h("td", {}, fmtTime(r.createdAt)),
       h("td", {}, labels.channels[r.channel] ?? r.channel),
