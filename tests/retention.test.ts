@@ -13,6 +13,7 @@ import { runRetention } from "../src/jobs/retention.ts";
 import { encryptSecret, hashIdNumber, maskIdNumber } from "../src/lib/crypto.ts";
 import { createTestApp, type TestApp } from "./helpers/app.ts";
 import { bearer, staffToken } from "./helpers/staff.ts";
+import { eventually } from "./helpers/processes.ts";
 
 const root = join(import.meta.dirname, "..");
 const T0 = "2026-01-10T10:00:00+08:00";
@@ -239,6 +240,10 @@ describe("retention", () => {
     // Small chunks, started together, so the two really take turns.
     const other = await otherProcess(a.databaseUrl, a.clock.now());
     const started = await other.go();
+    // This side starts once the other has done a chunk: its 30 chunks take at least 0.7 s, so this
+    // side joins long before the end, however loaded the machine (a plain simultaneous start let one
+    // side win every race on a busy CI machine).
+    await eventually(async () => (await count(a, "Conversation")) < 150, 30_000, 5);
     const [there, here] = await Promise.all([started.result, purge(a, { pauseMs: 10, chunkConversations: 5 })]);
     // Each did part of the work.
     expect(here.conversations).toBeGreaterThan(0);
