@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { startChild, type Child } from "./lib/child.ts";
 import { FlowDriver } from "./lib/flow-driver.ts";
 import { runLoad } from "./lib/load.ts";
-const [oldRoot, mode = "cat", slicesArg = "10", secondsArg = "3"] = process.argv.slice(2);
+const [oldRoot, mode = "cat", slicesArg = "10", secondsArg = "3", warmupArg = "3"] = process.argv.slice(2);
 if (!oldRoot || !["cat", "flow"].includes(mode)) {
   console.error("usage: npx tsx bench/compare.ts <older checkout> [cat|flow] [slices] [seconds per slice]");
   process.exit(2);
@@ -58,7 +58,8 @@ const load = (port: number, driver: FlowDriver, seconds: number) =>
   });
 const dBase = new FlowDriver("我要办居住登记"),
   dNew = new FlowDriver("我要办居住登记");
-const [w1, w2] = await Promise.all([load(base.port, dBase, 3), load(fresh.port, dNew, 3)]);
+const warmup = Number(warmupArg);
+const [w1, w2] = await Promise.all([load(base.port, dBase, warmup), load(fresh.port, dNew, warmup)]);
 let okBase = w1.ok,
   okNew = w2.ok;
 const ratios: number[] = [],

@@ -23,6 +23,14 @@ describe("security headers", () => {
       { method: "GET", url: "/healthz" },
       { method: "GET", url: "/no/such/page" },
       { method: "POST", url: "/api/v1/messages", payload: { channel: "api" }, headers: { authorization: `Bearer ${API_TOKEN}` } },
+      {
+        method: "POST",
+        url: "/api/v1/messages",
+        payload: { channel: "api", userId: "h-1", text: "你好" },
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+      },
+      { method: "GET", url: "/api/v1/staff/conversations" },
+      { method: "GET", url: "/api/v1/no-such-route" },
     ] as const;
     for (const r of requests) {
       const res = await t.app.inject(r);
@@ -30,11 +38,21 @@ describe("security headers", () => {
       expect(res.headers["x-frame-options"], where).toBe("DENY");
       expect(res.headers["x-content-type-options"], where).toBe("nosniff");
       expect(res.headers["referrer-policy"], where).toBe("no-referrer");
+      expect(res.headers["strict-transport-security"], where).toBe("max-age=31536000");
       const csp = String(res.headers["content-security-policy"]);
-      expect(csp, where).toContain("default-src 'self'");
-      expect(csp, where).toContain("script-src 'self'");
       expect(csp, where).toContain("frame-ancestors 'none'");
       expect(csp, where).not.toContain("unsafe-inline");
+      if (r.url.startsWith("/api/")) {
+        // JSON is never a page: a policy that allows nothing, and no document-isolation headers.
+        expect(csp, where).toBe("default-src 'none'; frame-ancestors 'none'");
+        expect(res.headers["content-type"], where).toMatch(/^application\/json/);
+        expect(res.headers["cache-control"], where).toBe("no-store");
+        expect(res.headers["cross-origin-opener-policy"], where).toBeUndefined();
+      } else {
+        expect(csp, where).toContain("default-src 'self'");
+        expect(csp, where).toContain("script-src 'self'");
+        expect(res.headers["cross-origin-opener-policy"], where).toBe("same-origin");
+      }
     }
   });
 

@@ -1,3 +1,4 @@
+import { memoizeRecent } from "../lib/memo.ts";
 import { findPersonalNumbers, toHalfWidth } from "../lib/personal-numbers.ts";
 import { findAddress } from "./address.ts";
 import { findDateSpans } from "./dates.ts";
@@ -91,8 +92,15 @@ function names(text: string): Mention[] {
   return found;
 }
 
-/** Every value of a known kind in a message, each stretch read once: numbers, then permits, dates, the address, names. */
-export function scanMessage(input: string): Mention[] {
+/**
+ * Every value of a known kind in a message, each stretch read once: numbers, then permits, dates,
+ * the address, names. Remembered for the last few messages (a turn may read its message twice:
+ * for its values, then to tell whether one value alone can only be what it looks like). The
+ * result is shared: read it, never change it.
+ */
+export const scanMessage: (input: string) => readonly Mention[] = memoizeRecent(scan, 8);
+
+function scan(input: string): readonly Mention[] {
   const mentions: Mention[] = [];
   const take = (list: Mention[]) => {
     mentions.push(...list);

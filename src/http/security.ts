@@ -14,7 +14,8 @@ function stripNulFromText(value: unknown, depth = 0): void {
   }
   const record = value as Record<string, unknown>;
   if (typeof record.text === "string" && record.text.includes("\u0000")) record.text = record.text.replaceAll("\u0000", "");
-  for (const v of Object.values(record)) stripNulFromText(v, depth + 1);
+  // for…in rather than Object.values/entries: this runs on every request, and allocates nothing.
+  for (const key in record) if (Object.hasOwn(record, key)) stripNulFromText(record[key], depth + 1);
 }
 
 /** True when a string anywhere in `value` holds a NUL character (PostgreSQL refuses them in text). */
@@ -22,7 +23,11 @@ export function containsNul(value: unknown, depth = 0): boolean {
   if (typeof value === "string") return value.includes("\u0000");
   if (depth > 32 || value === null || typeof value !== "object") return false;
   if (Array.isArray(value)) return value.some((v) => containsNul(v, depth + 1));
-  return Object.entries(value).some(([k, v]) => k.includes("\u0000") || containsNul(v, depth + 1));
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (Object.hasOwn(record, key) && (key.includes("\u0000") || containsNul(record[key], depth + 1))) return true;
+  }
+  return false;
 }
 
 /**
@@ -69,6 +74,23 @@ export function securityHeaders(): Record<string, string> {
   return headers;
 }
 
+/**
+ * The headers of the JSON API (`/api/…`), as OWASP's REST Security Cheat Sheet lists them: JSON is
+ * never rendered as a page, so a policy that allows nothing (`default-src 'none'`) and forbids
+ * framing replaces the pages' policy, and the browser-isolation headers meant for documents are
+ * left out. Seven headers instead of thirteen on the busiest route (measured: each costs Node a
+ * validation and a copy on every response).
+ */
+export const API_HEADERS: Readonly<Record<string, string>> = {
+  "cache-control": "no-store",
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+  "cross-origin-resource-policy": "same-origin",
+  "referrer-policy": "no-referrer",
+  "strict-transport-security": "max-age=31536000",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+};
+
 /** /docs (Swagger UI) sets inline styles from its own script. */
 export const DOCS_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
@@ -112,9 +134,9 @@ export const addressKey = (request: FastifyRequest): string => normalizeIP(reque
  * a trusted gateway: it has only the per-resident limit).
  */
 export async function registerSecurity(app: FastifyInstance, deps: { limits: LimitRepo; clock: Clock }): Promise<void> {
-  const headers = securityHeaders();
-  app.addHook("onRequest", (_request, reply, done) => {
-    reply.headers(headers);
+  const pages = securityHeaders();
+  app.addHook("onRequest", (request, reply, done) => {
+    reply.headers(request.url.startsWith("/api/") ? API_HEADERS : pages);
     done();
   });
   // PostgreSQL cannot store NUL in text. Free text (a `text` field: a resident's message, a staff

@@ -6,6 +6,8 @@
  * flow accepts is always a number the transcript masks.
  */
 
+import { memoizeRecent } from "./memo.ts";
+
 /** Full-width ASCII and the ideographic space to ASCII, dashes to "-": one character for one, so positions stay put. */
 export function toHalfWidth(text: string): string {
   return text
@@ -134,8 +136,14 @@ function landline(digits: string, run: string, at: number[], from: number, offse
   return digits;
 }
 
-/** Every ID and phone number in a text, in order, however it was typed. */
-export function findPersonalNumbers(text: string): PersonalNumber[] {
+/**
+ * Every ID and phone number in a text, in order, however it was typed. Remembered for the last
+ * few texts: a flow turn reads the same message for masking, for each step's validator and for
+ * the values it holds. The result is shared: read it, never change it.
+ */
+export const findPersonalNumbers: (text: string) => readonly PersonalNumber[] = memoizeRecent(scanNumbers, 8);
+
+function scanNumbers(text: string): readonly PersonalNumber[] {
   const half = toHalfWidth(text);
   const found: PersonalNumber[] = [];
   for (const m of half.matchAll(RUN)) {
