@@ -10,7 +10,7 @@ import { KeyedQueue } from "../lib/keyed-queue.ts";
 import { cleanText, redactPersonalData } from "../lib/text.ts";
 import type { Dialog, DialogOutcome, DialogTurn } from "./dialog.ts";
 import { withChoices } from "./dialog.ts";
-import { parseState, serializeState } from "./state.ts";
+import { parseState, rememberWritten, serializeState } from "./state.ts";
 import type { InboundMessage, TurnResult } from "../domain/types.ts";
 import { replies as say } from "./wording.ts";
 
@@ -87,7 +87,7 @@ export class Engine {
     const limited = rate.count > this.opts.rateLimitPerMinute;
 
     const outcome: DialogOutcome = limited
-      ? { intent: "rate_limited", replies: [say.slowDown()], state: parseState(snapshot.state, snapshot.conversationId) }
+      ? { intent: "rate_limited", replies: [say.slowDown()], state: parseState(snapshot.state, snapshot) }
       : await this.opts.dialog.respond(toTurn(message, snapshot, text, now));
 
     const state = limited ? outcome.state : withChoices(outcome.state, outcome.replies);
@@ -113,13 +113,15 @@ export class Engine {
         },
         replies: outcome.replies,
         result,
-        state: serializeState(state, snapshot.conversationId),
+        state: serializeState(state),
         status,
         rate,
         resident: outcome.resident,
         conversation: outcome.conversation,
         effects: outcome.effects,
       });
+      // The row's version is now one more than the snapshot's (the update checked it).
+      rememberWritten(snapshot.conversationId, snapshot.version + 1);
       this.events.emit("turn", {
         channel: message.channel,
         userId: message.userId,
@@ -162,7 +164,7 @@ function toTurn(message: InboundMessage, s: TurnSnapshot, text: string, now: num
     kind: message.kind ?? "text",
     inGroup: message.inGroup ?? false,
     status: s.status,
-    state: parseState(s.state, s.conversationId),
+    state: parseState(s.state, s),
     resident: {
       consentAt: s.consentAt,
       acceptsNotices: s.acceptsNotices,

@@ -106,18 +106,22 @@ export const conversationStateSchema = z.object({
 export type ConversationState = z.infer<typeof conversationStateSchema>;
 
 /**
- * The state text this process last wrote for each conversation. Reading it back needs no schema
- * check: it is exactly what the schema accepted a turn ago (the check is a few per cent of a chat
- * turn's CPU). A state written by another instance, by an older version or changed in the
- * database differs from it and is checked. Bounded; the oldest conversations go first.
+ * The version of each conversation row whose state this process wrote last (the row's `version`
+ * after that commit). Reading that version back needs no schema check: it is exactly what the
+ * schema accepted a turn ago (the check is a few per cent of a chat turn's CPU). Every writer of
+ * a conversation's state bumps its version (optimistic concurrency depends on it), so a state
+ * written since by another instance, by an older version or by staff has another version and is
+ * checked. Numbers, not the state texts: keeping the last text of thousands of conversations
+ * made every turn leave a long-lived copy behind for the garbage collector (measured). Bounded;
+ * the oldest conversations go first.
  */
-const written = new Map<string, string>();
+const written = new Map<string, number>();
 const WRITTEN_MAX = 20_000;
 /** In the test suite every state written is also checked against the schema, so a turn that writes a state the schema would refuse fails its test. */
 const CHECK_WRITES = Boolean(process.env.VITEST);
 
-/** The state as stored in the conversation row `conversationId`. */
-export function serializeState(state: ConversationState, conversationId: string): string {
+/** The state as stored in a conversation row. */
+export function serializeState(state: ConversationState): string {
   const json = JSON.stringify(state);
   if (CHECK_WRITES) {
     const plain: unknown = JSON.parse(json);
@@ -126,17 +130,22 @@ export function serializeState(state: ConversationState, conversationId: string)
       throw new Error(`a turn wrote a state the schema does not give back as it is: ${checked.error?.message ?? json}`);
     }
   }
-  if (!written.has(conversationId) && written.size >= WRITTEN_MAX) written.delete(written.keys().next().value as string);
-  written.set(conversationId, json);
   return json;
 }
 
+/** After a commit: conversation `conversationId` now holds, at `version`, a state serializeState gave. */
+export function rememberWritten(conversationId: string, version: number): void {
+  if (!written.has(conversationId) && written.size >= WRITTEN_MAX) written.delete(written.keys().next().value as string);
+  written.set(conversationId, version);
+}
+
 /** Parses stored state; anything unreadable starts clean rather than breaking the chat. */
-export function parseState(json: string | null | undefined, conversationId?: string): ConversationState {
+export function parseState(json: string | null | undefined, row?: { conversationId: string; version: number }): ConversationState {
   if (!json) return { misunderstood: 0 };
-  if (conversationId !== undefined && written.get(conversationId) === json) return JSON.parse(json) as ConversationState;
   try {
-    const parsed = conversationStateSchema.safeParse(JSON.parse(json));
+    const plain: unknown = JSON.parse(json);
+    if (row !== undefined && written.get(row.conversationId) === row.version) return plain as ConversationState;
+    const parsed = conversationStateSchema.safeParse(plain);
     return parsed.success ? parsed.data : { misunderstood: 0 };
   } catch {
     return { misunderstood: 0 };

@@ -81,4 +81,28 @@ describe("conversation engine", () => {
       await t.close();
     }
   });
+
+  it("checks a state it did not write itself: one changed in the database (with its version) or unreadable starts clean", async () => {
+    const t = await createTestApp();
+    try {
+      const first = await t.say("u-state", "我要办居住登记");
+      expect(first.awaiting?.type).toBe("consent");
+      // Another writer (an instance of an older version, a repair by hand) stores a state the
+      // schema refuses, bumping the version as every writer must: the next turn starts clean.
+      await t.sql.run(
+        `UPDATE "Conversation" SET state = ?, version = version + 1 WHERE id = ?`,
+        JSON.stringify({ misunderstood: -3, flow: { id: "address_report", phase: "nowhere" } }),
+        first.conversationId,
+      );
+      const after = await t.say("u-state", "你好");
+      expect(after.replies[0]?.intent).toBe("greeting");
+      const stored = await t.sql.get<{ state: string }>(`SELECT state FROM "Conversation" WHERE id = ?`, first.conversationId);
+      expect(JSON.parse(stored!.state)).not.toHaveProperty("flow");
+      // Not JSON at all, even at the version this process wrote: also a clean start, not an error.
+      await t.sql.run(`UPDATE "Conversation" SET state = ? WHERE id = ?`, "{not json", first.conversationId);
+      expect((await t.say("u-state", "你好")).replies[0]?.intent).toBe("greeting");
+    } finally {
+      await t.close();
+    }
+  });
 });
