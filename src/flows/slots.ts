@@ -23,7 +23,11 @@ export const filled = (slots: Slots, slot: string) => Object.hasOwn(slots, slot)
 
 /** True when the step's `when:` conditions hold on these answers. */
 export function applies(step: LoadedStep, slots: Slots): boolean {
-  for (const [slot, cond] of Object.entries(step.when ?? {})) {
+  const when = step.when;
+  if (!when) return true;
+  // for…in, not Object.entries: this runs for every step several times a turn.
+  for (const slot in when) {
+    const cond = when[slot];
     const value = slots[slot];
     if (Array.isArray(cond)) {
       if (!cond.includes(value as never)) return false;

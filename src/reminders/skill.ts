@@ -230,66 +230,73 @@ export function reminderSkill(deps: ReminderSkillDeps): Skill {
 
   return {
     name: "reminders",
-    async handle(turn: DialogTurn, dialog: Dialog): Promise<DialogOutcome | null> {
+    handle(turn: DialogTurn, dialog: Dialog): Promise<DialogOutcome | null> | null {
+      // Most turns are not this skill's: said at once, without a promise (this runs every turn).
       const text = clean(turn.text);
-      if (OPT_OUT.test(text)) {
-        return outcome(
-          turn,
-          "reminders_opt_out",
-          {
-            intent: "reminders_opt_out",
-            text: "好的，已为您退订签注提醒，以后不再发送。想重新收到提醒，随时回复“订阅提醒”。",
-          },
-          undefined,
-          { resident: { remindersOptOut: true } },
-        );
-      }
-      // Staff have the conversation: opting out is honoured at once (above), the rest waits.
-      if (turn.status === "escalated" || turn.status === "staff") return null;
-      if (OPT_IN.test(text)) {
-        const registered = (await deps.permits.countForResident(turn.residentId)) > 0;
-        if (!registered && !turn.state.flow && !turn.inGroup) {
-          // Nothing to remind about yet: register a permit straight away.
-          const setup = askConsent(
-            turn,
-            { step: "consent", attempts: 0, updatedAt: turn.now },
-            "已为您打开签注提醒。不过我这里还没有您的居住证信息。\n",
-          );
-          return { ...setup, intent: "reminders_opt_in", resident: { remindersOptOut: false } };
-        }
-        return outcome(
-          turn,
-          "reminders_opt_in",
-          {
-            intent: "reminders_opt_in",
-            text: registered
-              ? `好的，已为您打开签注提醒，签注${endorsementRules.stages}我会提醒您。`
-              : "好的，已为您打开签注提醒。想登记居住证，私聊我说“提醒我签注”就行。",
-          },
-          undefined,
-          { resident: { remindersOptOut: false } },
-        );
-      }
-      // A guided flow in progress owns the conversation.
-      if (turn.state.flow) return null;
-      const setup = turn.state.reminderSetup;
-      if (setup && turn.now - setup.updatedAt < SETUP_TTL_MS) {
-        const result = await continueSetup(turn, setup);
-        if (result) return result;
-        if (!START.test(text)) return digress(turn, setup, dialog);
-      }
-      if (START.test(text) && !NOT_START.test(text)) {
-        if (turn.inGroup) {
-          return outcome(
-            turn,
-            "reminder_setup",
-            { intent: "reminder_setup", text: "登记签注提醒要用到证件号码，请私聊我说“提醒我签注”，不要在群里发证件信息哦。" },
-            undefined,
-          );
-        }
-        return askConsent(turn, { step: "consent", attempts: 0, updatedAt: turn.now });
-      }
-      return null;
+      const mine =
+        OPT_OUT.test(text) || OPT_IN.test(text) || (!turn.state.flow && (turn.state.reminderSetup || START.test(text)));
+      return mine ? handleMine(turn, dialog, text) : null;
     },
   };
+
+  async function handleMine(turn: DialogTurn, dialog: Dialog, text: string): Promise<DialogOutcome | null> {
+    if (OPT_OUT.test(text)) {
+      return outcome(
+        turn,
+        "reminders_opt_out",
+        {
+          intent: "reminders_opt_out",
+          text: "好的，已为您退订签注提醒，以后不再发送。想重新收到提醒，随时回复“订阅提醒”。",
+        },
+        undefined,
+        { resident: { remindersOptOut: true } },
+      );
+    }
+    // Staff have the conversation: opting out is honoured at once (above), the rest waits.
+    if (turn.status === "escalated" || turn.status === "staff") return null;
+    if (OPT_IN.test(text)) {
+      const registered = (await deps.permits.countForResident(turn.residentId)) > 0;
+      if (!registered && !turn.state.flow && !turn.inGroup) {
+        // Nothing to remind about yet: register a permit straight away.
+        const setup = askConsent(
+          turn,
+          { step: "consent", attempts: 0, updatedAt: turn.now },
+          "已为您打开签注提醒。不过我这里还没有您的居住证信息。\n",
+        );
+        return { ...setup, intent: "reminders_opt_in", resident: { remindersOptOut: false } };
+      }
+      return outcome(
+        turn,
+        "reminders_opt_in",
+        {
+          intent: "reminders_opt_in",
+          text: registered
+            ? `好的，已为您打开签注提醒，签注${endorsementRules.stages}我会提醒您。`
+            : "好的，已为您打开签注提醒。想登记居住证，私聊我说“提醒我签注”就行。",
+        },
+        undefined,
+        { resident: { remindersOptOut: false } },
+      );
+    }
+    // A guided flow in progress owns the conversation.
+    if (turn.state.flow) return null;
+    const setup = turn.state.reminderSetup;
+    if (setup && turn.now - setup.updatedAt < SETUP_TTL_MS) {
+      const result = await continueSetup(turn, setup);
+      if (result) return result;
+      if (!START.test(text)) return digress(turn, setup, dialog);
+    }
+    if (START.test(text) && !NOT_START.test(text)) {
+      if (turn.inGroup) {
+        return outcome(
+          turn,
+          "reminder_setup",
+          { intent: "reminder_setup", text: "登记签注提醒要用到证件号码，请私聊我说“提醒我签注”，不要在群里发证件信息哦。" },
+          undefined,
+        );
+      }
+      return askConsent(turn, { step: "consent", attempts: 0, updatedAt: turn.now });
+    }
+    return null;
+  }
 }
