@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type CompiledQuery, sql } from "kysely";
+import { CompiledQuery, sql } from "kysely";
 import type { ConversationPatch, Effect, ResidentPatch } from "../domain/effects.ts";
 import type { ConversationStatus, Reply, TurnResult } from "../domain/types.ts";
 import { type Database, type Executor, isUniqueViolation } from "./db.ts";
@@ -133,6 +133,7 @@ export class TurnStore {
   private readonly updateStatus: Prepared<StateValues & { status?: string }, unknown>;
   private readonly inserts = new Map<number, Prepared<Record<string, unknown>, { id: number }>>();
   private readonly insertOne: Prepared<Record<string, unknown>, unknown>;
+  private readonly patches = new Map<string, PatchStatement>();
 
   constructor(
     private readonly db: Database,
@@ -431,23 +432,41 @@ export class TurnStore {
     };
   }
 
-  /** The resident's row when the turn changes it (consent, switches): rare, compiled per use. */
+  /** The resident's row when the turn changes it (consent, switches). */
   private residentUpdate(c: TurnCommit): CompiledQuery | null {
-    if (!c.resident || !Object.values(c.resident).some((v) => v !== undefined)) return null;
-    return this.db.k
-      .updateTable("Resident")
-      .set({ ...defined(c.resident), lastSeenAt: c.now })
-      .where("id", "=", c.snapshot.residentId)
-      .compile();
+    const patch = c.resident && defined(c.resident);
+    if (!patch) return null;
+    return this.patchStatement("Resident", patch, true).compiled({ ...patch, lastSeenAt: c.now, id: c.snapshot.residentId });
   }
 
   private conversationUpdate(c: TurnCommit): CompiledQuery | null {
-    if (!c.conversation || !Object.values(c.conversation).some((v) => v !== undefined)) return null;
-    return this.db.k
-      .updateTable("Conversation")
-      .set(defined(c.conversation))
-      .where("id", "=", c.snapshot.conversationId)
-      .compile();
+    const patch = c.conversation && defined(c.conversation);
+    if (!patch) return null;
+    return this.patchStatement("Conversation", patch, false).compiled({ ...patch, id: c.snapshot.conversationId });
+  }
+
+  /**
+   * `UPDATE <table> SET <the patch's columns> WHERE id = …`, compiled once per set of columns
+   * (a handful ever occur): building and compiling it per turn cost tens of µs on consent turns.
+   */
+  private patchStatement(table: "Resident" | "Conversation", patch: object, touch: boolean): PatchStatement {
+    const columns = Object.keys(patch);
+    const key = `${table}:${columns.join(",")}`;
+    let statement = this.patches.get(key);
+    if (!statement) {
+      const prepared = prepare<Record<string, unknown>, unknown>((p) => {
+        const set: Record<string, unknown> = {};
+        for (const column of columns) set[column] = p(column);
+        if (touch) set.lastSeenAt = p("lastSeenAt");
+        return this.db.k
+          .updateTable(table)
+          .set(set as never)
+          .where("id", "=", p("id") as string);
+      });
+      statement = { compiled: (values) => CompiledQuery.raw(prepared.sql, prepared.parameters(values)) };
+      this.patches.set(key, statement);
+    }
+    return statement;
   }
 
   private async applyEffects(tx: Executor, c: TurnCommit): Promise<void> {
@@ -514,9 +533,20 @@ export class TurnStore {
   }
 }
 
-/** The patch without undefined keys (undefined means "leave as is"). */
-function defined<T extends object>(patch: T): Partial<T> {
-  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** The patch without undefined keys (undefined means "leave as is"); null when nothing is left. */
+function defined<T extends object>(patch: T): Record<string, unknown> | null {
+  const out: Record<string, unknown> = {};
+  let any = false;
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) continue;
+    out[k] = v;
+    any = true;
+  }
+  return any ? out : null;
+}
+
+interface PatchStatement {
+  compiled(values: Record<string, unknown>): CompiledQuery;
 }
 
 /** The resident's one conversation, created if missing (their first message, or a permit imported before it). */
