@@ -143,11 +143,11 @@ export async function registerSecurity(app: FastifyInstance, deps: { limits: Lim
   // reply) loses its NULs, as the engine strips control characters anyway; anywhere else (ids,
   // names, query strings) NUL is a 400 here instead of a database error (a 500) further in.
   // After onRequest, so staff routes still answer an anonymous caller 401 first.
-  app.addHook("preValidation", async (request) => {
+  app.addHook("preValidation", (request, _reply, done) => {
     stripNulFromText(request.body);
     if (containsNul(request.body) || containsNul(request.query) || containsNul(request.params)) {
-      throw errors.badRequest("The request contains a NUL character (\\u0000), which no field accepts.", "invalid_request");
-    }
+      done(errors.badRequest("The request contains a NUL character (\\u0000), which no field accepts.", "invalid_request"));
+    } else done();
   });
   await app.register(fastifyRateLimit, {
     global: false,

@@ -17,20 +17,23 @@ const messageBody = z.object({
   messageId: z.string().trim().min(1).max(128).optional(),
 });
 
-function tokenMatches(header: string | undefined, token: string): boolean {
+function tokenMatches(header: string | undefined, expected: Buffer): boolean {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
   const given = Buffer.from(match?.[1] ?? "");
-  const expected = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** POST /api/v1/messages: the `api` channel's entry to the conversation engine. */
 export function messageRoutes(ctx: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addHook("onRequest", async (request) => {
-      const token = ctx.config.API_TOKEN;
-      if (!token) throw errors.forbidden("The api channel is not enabled on this server (API_TOKEN is not set).");
-      if (!tokenMatches(request.headers.authorization, token)) throw errors.unauthorized("Missing or wrong bearer token.");
+    const token = ctx.config.API_TOKEN;
+    const expected = Buffer.from(token ?? "");
+    // A plain callback, not an async hook: no promise per message.
+    app.addHook("onRequest", (request, _reply, done) => {
+      if (!token) done(errors.forbidden("The api channel is not enabled on this server (API_TOKEN is not set)."));
+      else if (!tokenMatches(request.headers.authorization, expected))
+        done(errors.unauthorized("Missing or wrong bearer token."));
+      else done();
     });
 
     app.post(
