@@ -125,26 +125,22 @@ export class Store {
 
   /** Applies effects inside an open transaction; turn effects need the turn's scope. */
   private async applyIn(tx: Executor, effects: readonly Effect[], scope: TurnScope | null, now: number): Promise<void> {
-    const turn = (type: string): TurnScope => {
-      if (!scope) throw new Error(`${type} is a turn effect: it needs the turn's resident`);
-      return scope;
-    };
     for (const e of effects) {
       switch (e.type) {
         case "unanswered.record":
           await this.insights.recordUnanswered(tx, e.question, e.normalized, now);
           break;
         case "feedback.record":
-          await this.insights.recordFeedback(tx, turn(e.type).residentId, e.entryId, e.helpful, now);
+          await this.insights.recordFeedback(tx, turnScope(scope, e.type).residentId, e.entryId, e.helpful, now);
           break;
         case "application.submit":
-          await this.applications.submit(tx, turn(e.type).residentId, e.application, now);
+          await this.applications.submit(tx, turnScope(scope, e.type).residentId, e.application, now);
           break;
         case "deletion.request":
-          await this.applications.requestDeletion(tx, turn(e.type).residentId, now);
+          await this.applications.requestDeletion(tx, turnScope(scope, e.type).residentId, now);
           break;
         case "permit.registerFromChat": {
-          const s = turn(e.type);
+          const s = turnScope(scope, e.type);
           await this.permits.registerFromChat(
             tx,
             {
@@ -161,7 +157,14 @@ export class Store {
           break;
         }
         case "application.answerInfoRequest":
-          await this.applications.answerInfoRequest(tx, e.applicationId, turn(e.type).residentId, e.answer, now, e.answerEnc);
+          await this.applications.answerInfoRequest(
+            tx,
+            e.applicationId,
+            turnScope(scope, e.type).residentId,
+            e.answer,
+            now,
+            e.answerEnc,
+          );
           break;
         case "conversation.transition":
           await this.conversations.transition(tx, e.conversationId, e.ifStatus, e, now);
@@ -192,7 +195,7 @@ export class Store {
           await this.audit.record(e.entry, now, tx);
           break;
         case "handoff.open":
-          await this.conversations.openHandoff(tx, turn(e.type).conversationId, e.reason, now);
+          await this.conversations.openHandoff(tx, turnScope(scope, e.type).conversationId, e.reason, now);
           break;
         case "handoff.claim":
           await this.conversations.claimHandoff(tx, e.conversationId, e.escalatedAt, e.staffUserId, now);
@@ -225,4 +228,10 @@ export class Store {
   async close(): Promise<void> {
     await this.db.close();
   }
+}
+
+/** The scope of a turn effect, which only a turn can apply. */
+function turnScope(scope: TurnScope | null, type: string): TurnScope {
+  if (!scope) throw new Error(`${type} is a turn effect: it needs the turn's resident`);
+  return scope;
 }

@@ -230,21 +230,20 @@ export class TurnStore {
       row = await this.readSnapshot(params);
       if (!row) throw new Error("resident vanished right after it was created");
     }
-    const num = (v: unknown): number | null => (v == null ? null : Number(v));
     return {
       residentId: row.residentId as string,
       conversationId: row.conversationId as string,
       status: row.status as ConversationStatus,
       state: row.state as string,
       version: Number(row.version),
-      consentAt: num(row.consentAt),
+      consentAt: numberOrNull(row.consentAt),
       acceptsNotices: Boolean(row.acceptsNotices),
       remindersOptOut: Boolean(row.remindersOptOut),
       district: (row.district as string | null) ?? null,
       rateWindowStart: Number(row.rateWindowStart),
       rateCount: Number(row.rateCount),
-      escalatedAt: num(row.escalatedAt),
-      lastHoldingAt: num(row.lastHoldingAt),
+      escalatedAt: numberOrNull(row.escalatedAt),
+      lastHoldingAt: numberOrNull(row.lastHoldingAt),
       createdAt: Number(row.createdAt),
       duplicate: row.duplicate ? (JSON.parse(row.duplicate as string) as TurnResult) : null,
     };
@@ -333,20 +332,12 @@ export class TurnStore {
 
   /** commitAll, synchronously (SQLite batches without effects). */
   private commitAllSync(batch: PendingCommit[], sync: SqliteSync): void {
-    const inTransaction = (turns: TurnCommit[]): number[][] => {
-      sync.exec("BEGIN IMMEDIATE");
-      try {
-        const ids = turns.map((c) => this.writeTurnSync(sync, c));
-        sync.exec("COMMIT");
-        return ids;
-      } catch (err) {
-        if (sync.inTransaction) sync.exec("ROLLBACK");
-        throw err;
-      }
-    };
     if (batch.length > 1) {
       try {
-        const ids = inTransaction(batch.map((p) => p.commit));
+        const ids = this.inTransactionSync(
+          sync,
+          batch.map((p) => p.commit),
+        );
         for (const [i, p] of batch.entries()) p.resolve(ids[i]!);
         return;
       } catch {
@@ -355,10 +346,23 @@ export class TurnStore {
     }
     for (const p of batch) {
       try {
-        p.resolve(inTransaction([p.commit])[0]!);
+        p.resolve(this.inTransactionSync(sync, [p.commit])[0]!);
       } catch (err) {
         p.reject(isTransientConflict(err) ? new StaleConversationError() : err);
       }
+    }
+  }
+
+  /** Turns written from BEGIN to COMMIT on SQLite; rolled back as a whole if one fails. */
+  private inTransactionSync(sync: SqliteSync, turns: TurnCommit[]): number[][] {
+    sync.exec("BEGIN IMMEDIATE");
+    try {
+      const ids = turns.map((c) => this.writeTurnSync(sync, c));
+      sync.exec("COMMIT");
+      return ids;
+    } catch (err) {
+      if (sync.inTransaction) sync.exec("ROLLBACK");
+      throw err;
     }
   }
 
@@ -532,6 +536,8 @@ export class TurnStore {
     return statement;
   }
 }
+
+const numberOrNull = (v: unknown): number | null => (v == null ? null : Number(v));
 
 /** The patch without undefined keys (undefined means "leave as is"); null when nothing is left. */
 function defined<T extends object>(patch: T): Record<string, unknown> | null {

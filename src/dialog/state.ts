@@ -140,7 +140,10 @@ export function rememberWritten(conversationId: string, version: number): void {
 }
 
 /** Parses stored state; anything unreadable starts clean rather than breaking the chat. */
-export function parseState(json: string | null | undefined, row?: { conversationId: string; version: number }): ConversationState {
+export function parseState(
+  json: string | null | undefined,
+  row?: { conversationId: string; version: number },
+): ConversationState {
   if (!json) return { misunderstood: 0 };
   try {
     const plain: unknown = JSON.parse(json);

@@ -117,34 +117,52 @@ export function parseDate(input: string, today: number, preferPast = true): Date
   return result.ok && vague ? { ...result, sure: false } : result;
 }
 
-function read(text: string, today: number, preferPast: boolean): DateParse {
-  const sure = (day: number | null, isSure = true): DateParse =>
-    day === null ? { ok: false, error: "invalid" } : { ok: true, day, sure: isSure };
-  const { y, m: month } = partsOf(today);
-  /** Month `back` months before this one, as [year, month]. */
-  const monthBack = (back: number): [number, number] => {
-    const total = y * 12 + (month - 1) - back;
-    return [Math.floor(total / 12), (total % 12) + 1];
-  };
-  const endOfMonth = (yy: number, mm: number): number | null => {
-    for (let d = 31; d >= 28; d--) {
-      const day = dayOf(yy, mm, d);
-      if (day !== null) return day;
-    }
-    return null;
-  };
-  const part = (yy: number, mm: number, which: string): number | null =>
-    which === "初" || which === "上旬"
-      ? dayOf(yy, mm, 1)
-      : which === "中" || which === "中旬"
-        ? dayOf(yy, mm, 15)
-        : which === "下旬"
-          ? dayOf(yy, mm, 25)
-          : endOfMonth(yy, mm);
-  const backWord = (w: string | undefined) => (w === "上上" ? 2 : w === "上" ? 1 : 0);
+// Helpers of read(), at module level: tsx (esbuild's keepNames) names every closure made in a
+// call with Object.defineProperty, which on the per-message path is measurable.
+const sure = (day: number | null, isSure = true): DateParse =>
+  day === null ? { ok: false, error: "invalid" } : { ok: true, day, sure: isSure };
 
-  const relative: Record<string, number> = { 今天: 0, 今日: 0, 今儿: 0, 昨天: 1, 昨日: 1, 昨儿: 1, 前天: 2, 前日: 2, 大前天: 3 };
-  if (text in relative) return sure(today - (relative[text] as number));
+/** Month `back` months before y-month, as [year, month]. */
+function monthBack(y: number, month: number, back: number): [number, number] {
+  const total = y * 12 + (month - 1) - back;
+  return [Math.floor(total / 12), (total % 12) + 1];
+}
+
+function endOfMonth(yy: number, mm: number): number | null {
+  for (let d = 31; d >= 28; d--) {
+    const day = dayOf(yy, mm, d);
+    if (day !== null) return day;
+  }
+  return null;
+}
+
+function part(yy: number, mm: number, which: string): number | null {
+  return which === "初" || which === "上旬"
+    ? dayOf(yy, mm, 1)
+    : which === "中" || which === "中旬"
+      ? dayOf(yy, mm, 15)
+      : which === "下旬"
+        ? dayOf(yy, mm, 25)
+        : endOfMonth(yy, mm);
+}
+
+const backWord = (w: string | undefined) => (w === "上上" ? 2 : w === "上" ? 1 : 0);
+
+const RELATIVE: Readonly<Record<string, number>> = {
+  今天: 0,
+  今日: 0,
+  今儿: 0,
+  昨天: 1,
+  昨日: 1,
+  昨儿: 1,
+  前天: 2,
+  前日: 2,
+  大前天: 3,
+};
+
+function read(text: string, today: number, preferPast: boolean): DateParse {
+  const { y, m: month } = partsOf(today);
+  if (Object.hasOwn(RELATIVE, text)) return sure(today - (RELATIVE[text] as number));
 
   let m = /^(\d{1,3})(?:天|日)(?:之前|以前|前)$/.exec(text);
   if (m) return sure(today - Number(m[1]));
@@ -153,7 +171,7 @@ function read(text: string, today: number, preferPast: boolean): DateParse {
   m = /^(\d{1,2}|半)个月(?:之前|以前|前)$/.exec(text);
   if (m) {
     if (m[1] === "半") return sure(today - 15, false);
-    const [yy, mm] = monthBack(Number(m[1]));
+    const [yy, mm] = monthBack(y, month, Number(m[1]));
     const { d } = partsOf(today);
     return sure(dayOf(yy, mm, d) ?? endOfMonth(yy, mm), false);
   }
@@ -177,7 +195,7 @@ function read(text: string, today: number, preferPast: boolean): DateParse {
   // Parts of a month: 月初, 上个月底, 11月中旬, 去年12月底 — vague, so always confirmed.
   m = /^(?:(上上|上|这|本)个?月|(去年|今年)?(\d{1,2})月|月)(初|中|底|末|上旬|中旬|下旬)$/.exec(text);
   if (m) {
-    let [yy, mm] = m[3] ? [y - (m[2] === "去年" ? 1 : 0), Number(m[3])] : monthBack(backWord(m[1]));
+    let [yy, mm] = m[3] ? [y - (m[2] === "去年" ? 1 : 0), Number(m[3])] : monthBack(y, month, backWord(m[1]));
     if (mm < 1 || mm > 12) return { ok: false, error: "invalid" };
     let day = part(yy, mm, m[4] as string);
     if (m[3] && !m[2] && preferPast && day !== null && day > today)
@@ -186,7 +204,7 @@ function read(text: string, today: number, preferPast: boolean): DateParse {
   }
   m = /^(上上|上|这|本)个?月(\d{1,2})[日号]?$/.exec(text);
   if (m) {
-    const [yy, mm] = monthBack(backWord(m[1]));
+    const [yy, mm] = monthBack(y, month, backWord(m[1]));
     return sure(dayOf(yy, mm, Number(m[2])));
   }
   if (/^(上上|上|这|本)?个?月$|^(去年|今年|前年)$|^(上上|上|这|本)?(周|星期|礼拜)$/.test(text)) {
@@ -210,7 +228,7 @@ function read(text: string, today: number, preferPast: boolean): DateParse {
     const dd = Number(m[2]);
     const day = dayOf(y, month, dd);
     if (day !== null && (!preferPast || day <= today)) return sure(day);
-    const [py, pm] = monthBack(1);
+    const [py, pm] = monthBack(y, month, 1);
     return sure(dayOf(py, pm, dd), false);
   }
 

@@ -111,7 +111,6 @@ export function collect(
   const h = read(rt, turn, def, open, turn.text);
   const slots = harvestedSlots(h);
   const others = slots.filter((s) => s !== step.slot);
-  const lead = (extra: string[]) => (flow.editing ? [w.edited, ...extra] : extra);
   // A message with this step's value in it, or with several values, is taken as a whole. One
   // value for another step alone ("上个月15号" while the address is asked) is not: the step
   // refuses it, so nothing lands in the wrong place — unless it cannot mean anything else (a
@@ -127,7 +126,7 @@ export function collect(
     const next: FlowState = { ...applied.flow, attempts: flow.attempts, editing: null };
     if (h.problems[step.slot])
       return { outcome: failure(turn, def, { ...next, phase: "collect", step: step.slot }, applied.lead.join("\n")) };
-    return { outcome: goNext(turn, def, { ...next, attempts: 0 }, lead(applied.lead)) };
+    return { outcome: goNext(turn, def, { ...next, attempts: 0 }, flow.editing ? [w.edited, ...applied.lead] : applied.lead) };
   }
   const direct = step.validator.validate(turn.text, step.options, validationContext(rt, turn));
   if (!direct.ok) return { reason: h.problems[step.slot] ?? direct.reason };

@@ -92,6 +92,12 @@ function names(text: string): Mention[] {
   return found;
 }
 
+/** Adds what one finder found, and blanks it so the next finders do not read it again. */
+function take(mentions: Mention[], text: string, found: readonly Mention[]): string {
+  for (const m of found) mentions.push(m);
+  return blank(text, found);
+}
+
 /**
  * Every value of a known kind in a message, each stretch read once: numbers, then permits, dates,
  * the address, names. Remembered for the last few messages (a turn may read its message twice:
@@ -102,16 +108,20 @@ export const scanMessage: (input: string) => readonly Mention[] = memoizeRecent(
 
 function scan(input: string): readonly Mention[] {
   const mentions: Mention[] = [];
-  const take = (list: Mention[]) => {
-    mentions.push(...list);
-    text = blank(text, list);
-  };
   let text = toHalfWidth(input);
-  take(findPersonalNumbers(text).map((n) => ({ kind: n.kind, start: n.start, end: n.end, text: n.value })));
-  take(permits(text));
+  text = take(
+    mentions,
+    text,
+    findPersonalNumbers(text).map((n) => ({ kind: n.kind, start: n.start, end: n.end, text: n.value })),
+  );
+  text = take(mentions, text, permits(text));
   // Names with a cue come before dates: "我叫周五" is a name, not a Friday.
-  take(names(text));
-  take(findDateSpans(text).map((s) => ({ kind: "date" as const, ...s })));
+  text = take(mentions, text, names(text));
+  text = take(
+    mentions,
+    text,
+    findDateSpans(text).map((s) => ({ kind: "date" as const, ...s })),
+  );
   const address = findAddress(text);
   if (address) {
     const span = { start: address.start, end: address.end };
@@ -120,7 +130,7 @@ function scan(input: string): readonly Mention[] {
     if (address.named && address.numbered) list.push({ kind: "address", ...span, text: input.slice(span.start, span.end) });
     // The district it names and the one its street belongs to: when they differ, the resident is asked.
     for (const d of new Set([address.district, address.townDistrict])) if (d) list.push({ kind: "district", ...span, text: d });
-    take(list);
+    take(mentions, text, list);
   }
   return mentions.sort((a, b) => a.start - b.start);
 }

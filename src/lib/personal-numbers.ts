@@ -70,6 +70,13 @@ function classify(digits: string, groups: number, whole: boolean): Segment | nul
   return null;
 }
 
+/** How many digit groups the digits from..to touch. */
+function groupsBetween(groupStarts: readonly number[], from: number, to: number): number {
+  let n = 1;
+  for (const s of groupStarts) if (s > from && s < to) n++;
+  return n;
+}
+
 /** Splits one run into numbers: the split that recognises the most digits wins (fewest pieces on a tie). */
 function splitRun(run: string, offset: number): PersonalNumber[] {
   const digits: string[] = [];
@@ -89,7 +96,6 @@ function splitRun(run: string, offset: number): PersonalNumber[] {
   }
   const n = digits.length;
   const points = [...cuts].sort((a, b) => a - b);
-  const groupsBetween = (a: number, b: number) => groupStarts.filter((s) => s > a && s < b).length + 1;
   // best[i]: the best reading of digits[i..]: digits recognised, pieces used, the pieces.
   const best = new Map<number, { covered: number; pieces: number; found: { from: number; to: number; seg: Segment }[] }>();
   best.set(n, { covered: 0, pieces: 0, found: [] });
@@ -101,7 +107,9 @@ function splitRun(run: string, offset: number): PersonalNumber[] {
       const rest = best.get(to);
       if (!rest) continue;
       const seg =
-        to - from <= 17 + 4 ? classify(digits.slice(from, to).join(""), groupsBetween(from, to), from === 0 && to === n) : null;
+        to - from <= 17 + 4
+          ? classify(digits.slice(from, to).join(""), groupsBetween(groupStarts, from, to), from === 0 && to === n)
+          : null;
       // Recognised piece, or skip to the next cut unrecognised.
       const options = seg
         ? [{ covered: rest.covered + (to - from), pieces: rest.pieces + 1, found: [{ from, to, seg }, ...rest.found] }]
