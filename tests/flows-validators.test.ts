@@ -65,6 +65,8 @@ describe("dates relative to the turn's now, in the configured time zone", () => 
     expect(iso("2026-02-30")).toBe("invalid");
     expect(iso("2月29日")).toBe("invalid");
     expect(iso("下个月")).toBe("unrecognised");
+    // Names an object has of itself are not relative dates ("今天", "昨天" are).
+    for (const word of ["constructor", "toString", "__proto__"]) expect(iso(word)).toBe("unrecognised");
     expect(dayOf(2024, 2, 29)).not.toBeNull();
   });
 
