@@ -38,6 +38,8 @@ export interface BuildOptions {
   jobs?: boolean;
   /** The folder of catalogue files synced at start-up (default: knowledge/). */
   knowledgeDir?: string;
+  /** How often to check for a catalogue published elsewhere (default 2 s; tests prove NOTIFY alone with a long one). */
+  knowledgeCheckMs?: number;
 }
 
 export interface BuiltApp {
@@ -62,6 +64,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     now: clock.now(),
     isConflict: (err) => err instanceof ConflictError,
     ...(options.knowledgeDir ? { dir: options.knowledgeDir } : {}),
+    ...(options.knowledgeCheckMs ? { checkEveryMs: options.knowledgeCheckMs } : {}),
   });
   const flows = loadFlows(undefined, config.retention);
   const llm = llmOf(config, log);

@@ -34,6 +34,8 @@ export interface TestAppOptions {
   logger?: Logger;
   /** Sync the catalogue from this folder instead of knowledge/. */
   knowledgeDir?: string;
+  /** The catalogue's revision check interval (default 2 s). */
+  knowledgeCheckMs?: number;
 }
 
 /** A fresh service on its own database (SQLite file or PostgreSQL database), with a controllable clock. */
@@ -59,6 +61,7 @@ export async function createTestApp(env: Record<string, string> = {}, opts: Test
     jobs: false,
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.knowledgeDir ? { knowledgeDir: opts.knowledgeDir } : {}),
+    ...(opts.knowledgeCheckMs ? { knowledgeCheckMs: opts.knowledgeCheckMs } : {}),
   });
   await built.app.ready();
   const sql = sqlProbe(databaseUrl);
