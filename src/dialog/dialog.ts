@@ -77,10 +77,10 @@ export function selectChoice(turn: DialogTurn): DialogTurn {
   const digits = text.replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
   const ordinal = ["一", "二", "三", "四", "五", "六", "七", "八", "九"].indexOf(text.replace(/^第|个$|项$/g, ""));
   let index = /^\d{1,2}$/.test(digits) ? Number(digits) - 1 : ordinal;
-  if (index < 0) index = choices.findIndex((c) => c.label === turn.text.trim());
+  if (index < 0) index = choices.indexOf(turn.text.trim());
   const choice = choices[index];
-  if (!choice) return turn;
-  return { ...turn, text: choice.say, state: { ...turn.state, choices: undefined } };
+  if (choice === undefined) return turn;
+  return { ...turn, text: choice, state: { ...turn.state, choices: undefined } };
 }
 
 /** Asking for it to be done: starts a flow offered under the last answer. */
@@ -96,7 +96,7 @@ const YES = /^(?:好|好的|好啊|好吧|行|可以|要|需要|嗯|嗯嗯|是|�
 export function acceptOffer(turn: DialogTurn): DialogTurn {
   const topic = turn.state.topic;
   if (!topic?.flow || turn.state.offer === "handoff") return turn;
-  if (!turn.state.choices?.some((c) => c.say === topic.flow)) return turn;
+  if (!turn.state.choices?.includes(topic.flow)) return turn;
   const text = turn.text.trim();
   if (!DO_IT.test(text) && !(topic.flowAsked && YES.test(text))) return turn;
   return { ...turn, text: topic.flow, state: { ...turn.state, choices: undefined } };
@@ -105,5 +105,5 @@ export function acceptOffer(turn: DialogTurn): DialogTurn {
 /** Remembers the options of the replies so the next turn can select one by number. */
 export function withChoices(state: ConversationState, replies: Reply[]): ConversationState {
   const labels = replies.flatMap((r) => r.choices ?? []);
-  return { ...state, choices: labels.length ? labels.map((label) => ({ label, say: label })) : undefined };
+  return { ...state, choices: labels.length ? labels : undefined };
 }

@@ -50,8 +50,15 @@ export const flowStateSchema = z.object({
 });
 export type FlowState = z.infer<typeof flowStateSchema>;
 
-/** A numbered option offered to the resident: "1"/"2" or the label selects it. */
-export const pendingChoiceSchema = z.object({ label: z.string(), say: z.string() });
+/**
+ * An option offered to the resident: "1"/"2" or the option itself selects it, and the turn then
+ * reads as if the resident had typed it. Kept as its text; states written before 2026-12-01 kept
+ * `{ label, say }` (the same text twice, as many bytes again in every state), read here as `say`.
+ */
+export const pendingChoiceSchema = z.union([
+  z.string(),
+  z.object({ label: z.string(), say: z.string() }).transform((c) => c.say),
+]);
 
 /**
  * What the conversation is about: the entries the last catalogue answer came from (main first;

@@ -105,4 +105,30 @@ describe("conversation engine", () => {
       await t.close();
     }
   });
+
+  it("reads the options of a state written before options were kept as plain text", async () => {
+    const t = await createTestApp();
+    try {
+      const first = await t.say("u-old-choices", "你好");
+      // As the service stored them until 2026-11-30: { label, say } with the same text twice.
+      await t.sql.run(
+        `UPDATE "Conversation" SET state = ?, version = version + 1 WHERE id = ?`,
+        JSON.stringify({
+          misunderstood: 0,
+          choices: [
+            { label: "我要办居住登记", say: "我要办居住登记" },
+            { label: "转人工", say: "转人工" },
+          ],
+        }),
+        first.conversationId,
+      );
+      const picked = await t.say("u-old-choices", "1");
+      expect(picked.replies[0]?.intent).toBe("flow:address_report");
+      expect(picked.awaiting?.type).toBe("consent");
+      const stored = await t.sql.get<{ state: string }>(`SELECT state FROM "Conversation" WHERE id = ?`, first.conversationId);
+      expect(JSON.parse(stored!.state).choices).toEqual(["同意", "不同意"]);
+    } finally {
+      await t.close();
+    }
+  });
 });
