@@ -136,6 +136,7 @@ export class ApplicationRepo {
     );
   }
 
+  /** True when the reference is already taken (checked before quoting it in a reply). */
   async referenceExists(reference: string): Promise<boolean> {
     return (await this.selectReference.run(this.db.k, { reference })).rows.length > 0;
   }

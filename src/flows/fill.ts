@@ -8,6 +8,7 @@ import type { FlowRuntime } from "./runtime.ts";
 import { filled, setAnswer, stepOf, toAnswer, withoutKey } from "./slots.ts";
 import type { ValidationContext, ValidValue } from "./validators.ts";
 import { flowWording as w } from "./wording.ts";
+import { toHalfWidth } from "../lib/personal-numbers.ts";
 
 /**
  * Slot filling in a turn: the answer to the step being asked, plus every other answer the
@@ -138,7 +139,8 @@ const UNMISTAKABLE: readonly MentionKind[] = ["id", "mobile"];
 
 /** The message holds one value, of an unmistakable kind, and it was taken as an answer for `slot`. */
 function unmistakable(text: string, h: Harvest, slot: string): boolean {
-  const mentions = scanMessage(text);
+  // The same text the harvest scanned (half-width), so the scan is remembered, not redone.
+  const mentions = scanMessage(toHalfWidth(text));
   return (
     mentions.length === 1 && UNMISTAKABLE.includes((mentions[0] as Mention).kind) && Boolean(h.answers[slot] ?? h.tentative[slot])
   );
